@@ -1,0 +1,168 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Convection's exception hierarchy.
+
+Every error a person can act on is a ``ConvectionException`` subclass with a
+``code`` (the HTTP status the API answers with) and a ``msg_fmt``. The API
+turns them into ``{"error": {"code", "title", "message"}}``; RPC re-raises
+them as themselves on the caller's side (see ``common.rpc.ALLOWED_EXMODS``).
+"""
+
+import http
+
+from oslo_log import log
+
+from convection.i18n import _
+
+LOG = log.getLogger(__name__)
+
+
+class ConvectionException(Exception):
+    """Base exception: subclasses set ``msg_fmt`` and ``code``."""
+
+    msg_fmt = _("An unknown exception occurred.")
+    code = http.HTTPStatus.INTERNAL_SERVER_ERROR
+    # Whether the message may be shown to API users as it is.
+    safe = True
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if not message:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError):
+                LOG.exception('Bad keyword arguments for %(cls)s: %(kw)s',
+                              {'cls': type(self).__name__, 'kw': kwargs})
+                message = self.msg_fmt
+        super().__init__(message)
+
+    @property
+    def message(self):
+        return str(self)
+
+
+class Invalid(ConvectionException):
+    msg_fmt = _("Invalid request: %(reason)s")
+    code = http.HTTPStatus.BAD_REQUEST
+
+
+class InvalidParameterValue(Invalid):
+    msg_fmt = _("%(err)s")
+
+
+class InvalidFlowDefinition(Invalid):
+    """The flow document failed validation.
+
+    ``errors`` is a list of ``{"path": "tasks.boot.requires[0]",
+    "message": "..."}`` dicts, one per problem found.
+    """
+
+    msg_fmt = _("Invalid flow definition: %(summary)s")
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        summary = '; '.join(
+            f"{e['path']}: {e['message']}" if e.get('path') else e['message']
+            for e in self.errors)
+        super().__init__(summary=summary)
+
+
+class InvalidExecutionInput(Invalid):
+    msg_fmt = _("Execution input does not match the flow's input schema: "
+                "%(reason)s")
+
+
+class ExpressionError(Invalid):
+    msg_fmt = _("Expression %(expression)r failed: %(reason)s")
+
+
+class UnprocessableEntity(ConvectionException):
+    msg_fmt = _("%(reason)s")
+    code = http.HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class NotAuthorized(ConvectionException):
+    msg_fmt = _("Not authorized.")
+    code = http.HTTPStatus.FORBIDDEN
+
+
+class PolicyNotAuthorized(NotAuthorized):
+    msg_fmt = _("Policy doesn't allow %(action)s to be performed.")
+
+
+class NotFound(ConvectionException):
+    msg_fmt = _("Resource could not be found.")
+    code = http.HTTPStatus.NOT_FOUND
+
+
+class FlowNotFound(NotFound):
+    msg_fmt = _("Flow %(flow)s could not be found.")
+
+
+class FlowVersionNotFound(NotFound):
+    msg_fmt = _("Flow %(flow)s has no version %(version)s.")
+
+
+class ExecutionNotFound(NotFound):
+    msg_fmt = _("Execution %(execution)s could not be found.")
+
+
+class TaskExecutionNotFound(NotFound):
+    msg_fmt = _("Task %(task)s could not be found.")
+
+
+class TaskTypeNotFound(NotFound):
+    msg_fmt = _("Task type %(task_type)s is not known.")
+
+
+class Conflict(ConvectionException):
+    msg_fmt = _("Conflict: %(reason)s")
+    code = http.HTTPStatus.CONFLICT
+
+
+class FlowInUse(Conflict):
+    msg_fmt = _("Flow %(flow)s has %(count)d execution(s) that have not "
+                "finished; cancel them or wait for them before deleting it.")
+
+
+class FlowNameAmbiguous(Conflict):
+    msg_fmt = _("More than one public flow is named %(flow)s; address it by "
+                "its id instead.")
+
+
+class ExecutionAlreadyFinished(Conflict):
+    msg_fmt = _("Execution %(execution)s already finished in state "
+                "%(state)s.")
+
+
+class IdempotencyKeyReused(Conflict):
+    msg_fmt = _("Idempotency key %(key)s was already used for execution "
+                "%(execution)s of another flow or with another input.")
+
+
+class RequestEntityTooLarge(ConvectionException):
+    msg_fmt = _("%(what)s is %(size)d bytes; the limit is %(limit)d bytes.")
+    code = http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class TemporaryFailure(ConvectionException):
+    msg_fmt = _("Service is temporarily unavailable: %(reason)s")
+    code = http.HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ServiceUnavailable(TemporaryFailure):
+    msg_fmt = _("The %(service)s service is unreachable: %(reason)s")
+
+
+class ConfigInvalid(ConvectionException):
+    msg_fmt = _("Invalid configuration: %(reason)s")

@@ -1,0 +1,132 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One place that owns database connections and transactions.
+
+Every module that talks to the database opens its transactions here::
+
+    with session.writer() as s:      # or session.reader()
+        s.execute(...)
+
+On SQLite, a writer transaction starts with ``BEGIN IMMEDIATE`` so that two
+processes (or threads) that read then write never deadlock on the upgrade
+from a read to a write lock; readers use a plain ``BEGIN`` and, thanks to
+WAL mode, never wait for writers.
+"""
+
+import contextlib
+import contextvars
+import threading
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_db.sqlalchemy import enginefacade
+import sqlalchemy as sa
+
+CONF = cfg.CONF
+
+_context_manager = enginefacade.transaction_context()
+_configured = False
+_configure_lock = threading.Lock()
+
+# Set while a writer transaction is being opened, read by the SQLite
+# "begin" listener below.
+_write_intent = contextvars.ContextVar('convection_db_write', default=False)
+
+
+class _TransactionHolder:
+    """The object enginefacade hangs its session on (no request context)."""
+
+
+def _configure():
+    global _configured
+    with _configure_lock:
+        if _configured:
+            return
+        known = {opt.dest for opt in db_options.database_opts}
+        _context_manager.configure(
+            **{k: v for k, v in CONF.database.items() if k in known})
+        _configured = True
+
+
+def get_engine():
+    """The writer engine, created on first use from [database]."""
+    _configure()
+    engine = _context_manager.writer.get_engine()
+    _prepare_sqlite(engine)
+    return engine
+
+
+def dispose():
+    """Forget engines (tests, and a process that forks)."""
+    global _configured, _context_manager
+    with _configure_lock:
+        if _configured:
+            _context_manager.dispose_pool()
+        _context_manager = enginefacade.transaction_context()
+        _configured = False
+
+
+_prepared_engines = set()
+
+
+def _prepare_sqlite(engine):
+    if engine.dialect.name != 'sqlite' or id(engine) in _prepared_engines:
+        return
+    _prepared_engines.add(id(engine))
+    busy_ms = CONF.database.sqlite_busy_timeout * 1000
+
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, record):
+        # oslo.db already took transaction control away from pysqlite
+        # (isolation_level = None); the "begin" listener starts them.
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f'PRAGMA busy_timeout = {int(busy_ms)}')
+        cursor.execute('PRAGMA foreign_keys = ON')
+        if engine.url.database not in (None, '', ':memory:'):
+            cursor.execute('PRAGMA journal_mode = WAL')
+            cursor.execute('PRAGMA synchronous = NORMAL')
+        cursor.close()
+
+    # oslo.db already opened a connection to test the engine, before these
+    # listeners existed: start the pool afresh so every connection has them.
+    engine.dispose()
+
+    # insert=True: run before oslo.db's own listener, which then sees the
+    # transaction marker and does not emit a second BEGIN.
+    @sa.event.listens_for(engine, 'begin', insert=True)
+    def _on_begin(conn):
+        if 'in_transaction' in conn.info:
+            return
+        conn.exec_driver_sql(
+            'BEGIN IMMEDIATE' if _write_intent.get() else 'BEGIN')
+        conn.info['in_transaction'] = True
+
+
+@contextlib.contextmanager
+def writer():
+    """A read-write transaction, committed when the block exits cleanly."""
+    get_engine()
+    token = _write_intent.set(True)
+    try:
+        with _context_manager.writer.using(_TransactionHolder()) as s:
+            yield s
+    finally:
+        _write_intent.reset(token)
+
+
+@contextlib.contextmanager
+def reader():
+    """A read-only transaction."""
+    get_engine()
+    with _context_manager.reader.using(_TransactionHolder()) as s:
+        yield s
