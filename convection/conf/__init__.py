@@ -20,6 +20,8 @@ from convection.conf import database
 from convection.conf import default
 from convection.conf import dsl
 from convection.conf import engine
+from convection.conf import queues
+from convection.conf import webhooks
 
 CONF = cfg.CONF
 
@@ -29,3 +31,5 @@ database.register_opts(CONF)
 default.register_opts(CONF)
 dsl.register_opts(CONF)
 engine.register_opts(CONF)
+queues.register_opts(CONF)
+webhooks.register_opts(CONF)

@@ -18,8 +18,11 @@ from convection.conf import database
 from convection.conf import default
 from convection.conf import dsl
 from convection.conf import engine
+from convection.conf import queues
+from convection.conf import webhooks
 
-_MODULES = (default, api, conductor, database, dsl, engine)
+_MODULES = (default, api, conductor, database, dsl, engine, queues,
+            webhooks)
 
 
 def list_opts():
