@@ -86,6 +86,11 @@ class ExpressionError(Invalid):
     msg_fmt = _("Expression %(expression)r failed: %(reason)s")
 
 
+class InvalidAPIVersionHeader(Invalid):
+    msg_fmt = _("Invalid OpenStack-API-Version header %(value)r: expected "
+                "'taskflow <major>.<minor>' or 'taskflow latest'.")
+
+
 class UnprocessableEntity(ConvectionException):
     msg_fmt = _("%(reason)s")
     code = http.HTTPStatus.UNPROCESSABLE_ENTITY
@@ -166,3 +171,15 @@ class ServiceUnavailable(TemporaryFailure):
 
 class ConfigInvalid(ConvectionException):
     msg_fmt = _("Invalid configuration: %(reason)s")
+
+
+class UnsupportedAPIVersion(ConvectionException):
+    msg_fmt = _("API version %(version)s is not supported: this server "
+                "supports taskflow %(min)s to %(max)s.")
+    code = http.HTTPStatus.NOT_ACCEPTABLE
+
+
+class UnsupportedMediaType(ConvectionException):
+    msg_fmt = _("Content type %(content_type)s is not supported; send the "
+                "body as application/json.")
+    code = http.HTTPStatus.UNSUPPORTED_MEDIA_TYPE
