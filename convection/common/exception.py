@@ -86,6 +86,16 @@ class ExpressionError(Invalid):
     msg_fmt = _("Expression %(expression)r failed: %(reason)s")
 
 
+class InvalidTaskOutput(Invalid):
+    msg_fmt = _("Output does not match the output schema of task type "
+                "%(task_type)s: %(reason)s; the item stays claimed, complete "
+                "it again with a valid output or fail it.")
+
+
+class UnsafeURL(Invalid):
+    msg_fmt = _("URL %(url)s is not allowed: %(reason)s")
+
+
 class InvalidAPIVersionHeader(Invalid):
     msg_fmt = _("Invalid OpenStack-API-Version header %(value)r: expected "
                 "'taskflow <major>.<minor>' or 'taskflow latest'.")
@@ -130,6 +140,14 @@ class TaskTypeNotFound(NotFound):
     msg_fmt = _("Task type %(task_type)s is not known.")
 
 
+class ClaimNotFound(NotFound):
+    msg_fmt = _("Claim token %(token)s is not known.")
+
+
+class WebhookNotFound(NotFound):
+    msg_fmt = _("Webhook %(webhook)s could not be found.")
+
+
 class Conflict(ConvectionException):
     msg_fmt = _("Conflict: %(reason)s")
     code = http.HTTPStatus.CONFLICT
@@ -153,6 +171,22 @@ class ExecutionAlreadyFinished(Conflict):
 class IdempotencyKeyReused(Conflict):
     msg_fmt = _("Idempotency key %(key)s was already used for execution "
                 "%(execution)s of another flow or with another input.")
+
+
+class TaskTypeInUse(Conflict):
+    msg_fmt = _("Task type %(task_type)s is used by %(count)d task(s) of "
+                "executions that have not finished; cancel them or wait for "
+                "them before deleting it.")
+
+
+class TaskTypeNameReserved(Conflict):
+    msg_fmt = _("%(task_type)s is the name of a built-in task type; choose "
+                "another name.")
+
+
+class ClaimNotValid(Conflict):
+    msg_fmt = _("Claim %(token)s is no longer valid: %(reason)s. Nothing "
+                "was changed.")
 
 
 class RequestEntityTooLarge(ConvectionException):

@@ -276,3 +276,148 @@ class Service(Base):
     binary = sa.Column(sa.String(64), nullable=False)
     created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
     updated_at = sa.Column(UTCDateTime, nullable=True)
+
+
+class TaskTypeDef(Base):
+    """One version of a tenant task type, run by the project's workers."""
+
+    __tablename__ = 'task_type_defs'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id', 'name', 'version',
+                            name='uniq_task_type_defs0project0name0version'),
+        sa.Index('task_type_defs_project_id_name_idx', 'project_id', 'name'),
+    )
+
+    id = sa.Column(sa.String(UUID_LEN), primary_key=True)
+    project_id = sa.Column(sa.String(64), nullable=False)
+    user_id = sa.Column(sa.String(64), nullable=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    version = sa.Column(sa.Integer, nullable=False)
+    queue = sa.Column(sa.String(255), nullable=False)
+    description = sa.Column(sa.Text, nullable=True)
+    input_schema = sa.Column(JSONEncoded, nullable=True)
+    output_schema = sa.Column(JSONEncoded, nullable=True)
+    # Seconds; None means the [queues] defaults.
+    timeout = sa.Column(sa.Integer, nullable=True)
+    heartbeat_timeout = sa.Column(sa.Integer, nullable=True)
+    # {"count": n, "delay": seconds}: how often a task of this type is
+    # tried again when its claims expire or a worker fails it retryably.
+    retry = sa.Column(JSONEncoded, nullable=True)
+    checksum = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+
+
+class WorkItem(Base):
+    """A task run waiting for, or held by, an external worker."""
+
+    __tablename__ = 'work_items'
+    __table_args__ = (
+        sa.Index('work_items_claimable_idx', 'project_id', 'queue', 'state',
+                 'available_at'),
+        sa.Index('work_items_state_lease_idx', 'state', 'lease_expires_at'),
+        sa.Index('work_items_task_execution_id_idx', 'task_execution_id'),
+        sa.UniqueConstraint('claim_token',
+                            name='uniq_work_items0claim_token'),
+    )
+
+    id = sa.Column(sa.String(UUID_LEN), primary_key=True)
+    project_id = sa.Column(sa.String(64), nullable=False)
+    queue = sa.Column(sa.String(255), nullable=False)
+    task_type = sa.Column(sa.String(255), nullable=False)
+    task_type_def_id = sa.Column(sa.String(UUID_LEN),
+                                 sa.ForeignKey('task_type_defs.id',
+                                               ondelete='SET NULL'),
+                                 nullable=True)
+    execution_id = sa.Column(sa.String(UUID_LEN),
+                             sa.ForeignKey('executions.id',
+                                           ondelete='CASCADE'),
+                             nullable=False)
+    task_execution_id = sa.Column(sa.String(UUID_LEN), nullable=False)
+    # The engine's attempt number of the task this item runs.
+    task_attempt = sa.Column(sa.Integer, nullable=False, default=0)
+    # How many times the item was handed to a worker.
+    attempt = sa.Column(sa.Integer, nullable=False, default=0)
+    max_attempts = sa.Column(sa.Integer, nullable=False)
+    heartbeat_timeout = sa.Column(sa.Integer, nullable=False)
+    # ready, claimed, done, failed, cancelled
+    state = sa.Column(sa.String(16), nullable=False)
+    payload = sa.Column(JSONEncoded, nullable=True)
+    # SHA-256 of the current claim's token; the token itself is only ever
+    # known to the worker holding it.
+    claim_token = sa.Column(sa.String(64), nullable=True)
+    claimed_by = sa.Column(sa.String(255), nullable=True)
+    claimed_at = sa.Column(UTCDateTime, nullable=True)
+    lease_expires_at = sa.Column(UTCDateTime, nullable=True)
+    progress = sa.Column(JSONEncoded, nullable=True)
+    result = sa.Column(JSONEncoded, nullable=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+    available_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+    finished_at = sa.Column(UTCDateTime, nullable=True)
+    updated_at = sa.Column(UTCDateTime, nullable=True, onupdate=_utcnow)
+
+
+class QueueWorker(Base):
+    """A worker seen claiming from, or heartbeating on, a queue."""
+
+    __tablename__ = 'queue_workers'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id', 'queue', 'name',
+                            name='uniq_queue_workers0project0queue0name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    project_id = sa.Column(sa.String(64), nullable=False)
+    queue = sa.Column(sa.String(255), nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    last_seen_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+
+
+class Webhook(Base):
+    """A URL told about execution and task state changes of a project."""
+
+    __tablename__ = 'webhooks'
+    __table_args__ = (
+        sa.Index('webhooks_project_id_idx', 'project_id'),
+    )
+
+    id = sa.Column(sa.String(UUID_LEN), primary_key=True)
+    project_id = sa.Column(sa.String(64), nullable=False)
+    user_id = sa.Column(sa.String(64), nullable=True)
+    url = sa.Column(sa.String(2048), nullable=False)
+    secret = sa.Column(sa.String(255), nullable=False)
+    # Event names or patterns ("execution.*", "task.FAILED"); None: all.
+    events = sa.Column(JSONEncoded, nullable=True)
+    # Flow names; None: every flow.
+    flows = sa.Column(JSONEncoded, nullable=True)
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+    updated_at = sa.Column(UTCDateTime, nullable=True, onupdate=_utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event to send to one webhook, and how sending it went."""
+
+    __tablename__ = 'webhook_deliveries'
+    __table_args__ = (
+        sa.Index('webhook_deliveries_status_next_idx', 'status',
+                 'next_attempt_at'),
+        sa.Index('webhook_deliveries_webhook_id_id_idx', 'webhook_id', 'id'),
+    )
+
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    webhook_id = sa.Column(sa.String(UUID_LEN),
+                           sa.ForeignKey('webhooks.id', ondelete='CASCADE'),
+                           nullable=False)
+    event = sa.Column(sa.String(64), nullable=False)
+    payload = sa.Column(JSONEncoded, nullable=False)
+    # pending, delivered, failed
+    status = sa.Column(sa.String(16), nullable=False)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    next_attempt_at = sa.Column(UTCDateTime, nullable=True)
+    response_code = sa.Column(sa.Integer, nullable=True)
+    last_error = sa.Column(sa.Text, nullable=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+    updated_at = sa.Column(UTCDateTime, nullable=True, onupdate=_utcnow)
+    delivered_at = sa.Column(UTCDateTime, nullable=True)
+
