@@ -20,6 +20,9 @@ from convection.conf import database
 from convection.conf import default
 from convection.conf import dsl
 from convection.conf import engine
+from convection.conf import heat
+from convection.conf import keystone
+from convection.conf import nova
 from convection.conf import queues
 from convection.conf import webhooks
 
@@ -31,5 +34,8 @@ database.register_opts(CONF)
 default.register_opts(CONF)
 dsl.register_opts(CONF)
 engine.register_opts(CONF)
+heat.register_opts(CONF)
+keystone.register_opts(CONF)
+nova.register_opts(CONF)
 queues.register_opts(CONF)
 webhooks.register_opts(CONF)

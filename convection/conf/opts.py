@@ -18,11 +18,14 @@ from convection.conf import database
 from convection.conf import default
 from convection.conf import dsl
 from convection.conf import engine
+from convection.conf import heat
+from convection.conf import keystone
+from convection.conf import nova
 from convection.conf import queues
 from convection.conf import webhooks
 
-_MODULES = (default, api, conductor, database, dsl, engine, queues,
-            webhooks)
+_MODULES = (default, api, conductor, database, dsl, engine, heat, keystone,
+            nova, queues, webhooks)
 
 
 def list_opts():

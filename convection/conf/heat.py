@@ -1,0 +1,51 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Options of the heat.stack task type."""
+
+from oslo_config import cfg
+
+from convection.i18n import _
+
+GROUP = 'heat'
+
+opts = [
+    cfg.StrOpt('region_name',
+               help=_('Region of the orchestration endpoint; unset takes '
+                      'the first one in the catalog.')),
+    cfg.StrOpt('interface',
+               default='internal',
+               choices=['public', 'internal', 'admin'],
+               help=_('Catalog interface of the orchestration endpoint.')),
+    cfg.FloatOpt('poll_interval',
+                 default=2.0,
+                 min=0.1,
+                 help=_('Seconds before the first check of a stack that is '
+                        'in progress.')),
+    cfg.FloatOpt('poll_backoff',
+                 default=1.5,
+                 min=1.0,
+                 help=_('Factor the wait grows by after each check of a '
+                        'stack that is still in progress.')),
+    cfg.FloatOpt('max_poll_interval',
+                 default=30.0,
+                 min=0.1,
+                 help=_('Longest wait between two checks of a stack.')),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: opts}
