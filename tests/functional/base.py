@@ -1,0 +1,544 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Functional test harness: real Convection processes on real services.
+
+Each test class gets, once for all its tests:
+
+* a database of its own on the class's backend (an SQLite file, or a new
+  database on the machine's PostgreSQL or MariaDB), created from the
+  alembic migrations by ``convection-manage db upgrade``;
+* a RabbitMQ vhost of its own;
+* a configuration file that uses the loopback Keystone
+  (``tools/peers/start_keystone.sh``);
+* ``gunicorn ... convection.wsgi:application``, ``convection-engine`` and
+  ``convection-conductor`` as separate processes on 127.0.0.1.
+
+Everything is removed again after the class, processes by their own PID.
+When a service cannot be reached the tests fail under ``CI=true`` and skip
+loudly elsewhere.
+"""
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import uuid
+
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+import kombu
+import requests
+import sqlalchemy as sa
+import testtools
+from testtools import content
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+KEYSTONE_URL = os.environ.get('CONVECTION_TEST_KEYSTONE_URL',
+                              'http://127.0.0.1:5000/v3')
+RABBIT_URL = os.environ.get('CONVECTION_TEST_RABBIT_URL',
+                            'rabbit://guest:guest@127.0.0.1:5672/')
+RABBITMQCTL = os.environ.get('CONVECTION_TEST_RABBITMQCTL', 'rabbitmqctl')
+POSTGRESQL_URL = os.environ.get(
+    'CONVECTION_TEST_POSTGRESQL_URL',
+    'postgresql+psycopg2://postgres@127.0.0.1/postgres')
+MYSQL_URL = os.environ.get(
+    'CONVECTION_TEST_MYSQL_URL',
+    'mysql+pymysql://root@127.0.0.1/?charset=utf8mb4')
+
+# Users made by tools/peers/ks_fixtures.py: name -> (password, project).
+USERS = {
+    'admin': ('admin-secret', 'admin'),
+    'alice': ('alice-secret', 'tenant-a'),
+    'bob': ('bob-secret', 'tenant-b'),
+    'rita': ('rita-secret', 'tenant-a'),
+}
+
+START_TIMEOUT = 90
+IN_CI = os.environ.get('CI', '').lower() in ('1', 'true', 'yes')
+
+
+class ServiceUnavailable(Exception):
+    """A service the functional tests need cannot be reached."""
+
+
+def unavailable(test, service, reason):
+    """Fail under CI, skip (loudly) on a developer's machine."""
+    message = (f'{service} is not reachable: {reason}. See '
+               f'README.rst for how to install and start it.')
+    if IN_CI:
+        raise ServiceUnavailable(message)
+    sys.stderr.write(f'\nSKIPPING functional tests: {message}\n')
+    raise test.skipException(message)
+
+
+def unique_name(prefix='cvft'):
+    return f'{prefix}_{uuid.uuid4().hex[:12]}'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def script(name):
+    """A console script of the environment the tests run in."""
+    path = os.path.join(sysconfig.get_path('scripts'), name)
+    return path if os.path.exists(path) else shutil.which(name) or path
+
+
+# ------------------------------------------------------------- databases
+
+
+class SQLiteBackend:
+    name = 'sqlite'
+
+    def __init__(self, workdir):
+        self.url = f'sqlite:///{os.path.join(workdir, "convection.sqlite")}'
+
+    def create(self):
+        pass
+
+    def drop(self):
+        pass
+
+
+class _ServerBackend:
+    """A throw-away database on a shared database server."""
+
+    admin_url = None
+    quote = '"'
+
+    def __init__(self, workdir):
+        self.dbname = unique_name()
+        self.admin = sa.create_engine(self.admin_url,
+                                      isolation_level='AUTOCOMMIT',
+                                      pool_pre_ping=True)
+        self.url = self.admin.url.set(database=self.dbname).render_as_string(
+            hide_password=False)
+
+    def ping(self):
+        with self.admin.connect() as conn:
+            conn.execute(sa.text('SELECT 1'))
+
+    def _execute(self, sql):
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(sql)
+
+    def create(self):
+        q = self.quote
+        self._execute(f'CREATE DATABASE {q}{self.dbname}{q}'
+                      f'{self.create_suffix}')
+
+    def drop(self):
+        q = self.quote
+        self._execute(f'DROP DATABASE IF EXISTS {q}{self.dbname}{q}'
+                      f'{self.drop_suffix}')
+        self.admin.dispose()
+
+
+class PostgreSQLBackend(_ServerBackend):
+    name = 'postgresql'
+    admin_url = POSTGRESQL_URL
+    create_suffix = ''
+    # Closes any connection a killed process left behind.
+    drop_suffix = ' WITH (FORCE)'
+
+
+class MariaDBBackend(_ServerBackend):
+    name = 'mariadb'
+    admin_url = MYSQL_URL
+    quote = '`'
+    create_suffix = ' CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci'
+    drop_suffix = ''
+
+
+BACKENDS = {b.name: b for b in (SQLiteBackend, PostgreSQLBackend,
+                                 MariaDBBackend)}
+
+
+# ---------------------------------------------------------------- broker
+
+
+def _kombu_connection(transport_url):
+    # kombu calls the rabbit:// scheme of oslo.messaging amqp://.
+    return kombu.Connection('amqp://' + transport_url.split('://', 1)[1],
+                            connect_timeout=5)
+
+
+class RabbitVhost:
+    """A RabbitMQ vhost for one test class, made with rabbitmqctl."""
+
+    def __init__(self):
+        self.name = unique_name()
+        self.url = RABBIT_URL.rstrip('/') + '/' + self.name
+
+    @staticmethod
+    def _ctl(*args):
+        # cwd=/: rabbitmqctl (Erlang) wants a readable working directory.
+        subprocess.run([RABBITMQCTL, '-q', *args], check=True, cwd='/',
+                       capture_output=True, timeout=60)
+
+    @staticmethod
+    def ping():
+        with _kombu_connection(RABBIT_URL) as conn:
+            conn.ensure_connection(max_retries=1)
+
+    def create(self):
+        self._ctl('add_vhost', self.name)
+        self._ctl('set_permissions', '-p', self.name, 'guest',
+                  '.*', '.*', '.*')
+        with _kombu_connection(self.url) as conn:
+            conn.ensure_connection(max_retries=3)
+
+    def delete(self):
+        self._ctl('delete_vhost', self.name)
+
+
+# --------------------------------------------------------------- keystone
+
+
+def _keystone_up():
+    try:
+        return requests.get(KEYSTONE_URL, timeout=3).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def ensure_keystone():
+    """Start the loopback Keystone unless it answers already.
+
+    The start script is idempotent; the lock keeps parallel test workers
+    from running it at the same time.
+    """
+    if _keystone_up():
+        return
+    lock_path = os.path.join(tempfile.gettempdir(),
+                             'convection-functional-keystone.lock')
+    with open(lock_path, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _keystone_up():
+            return
+        result = subprocess.run(
+            ['bash', os.path.join(REPO, 'tools', 'peers',
+                                  'start_keystone.sh')],
+            capture_output=True, text=True, timeout=900)
+        if result.returncode != 0 or not _keystone_up():
+            raise ServiceUnavailable(
+                'tools/peers/start_keystone.sh failed:\n'
+                + result.stdout[-2000:] + result.stderr[-2000:])
+
+
+_tokens = {}
+
+
+def get_token(user):
+    """A project-scoped Keystone token of one test identity (cached)."""
+    if user not in _tokens:
+        password, project = USERS[user]
+        auth = v3.Password(auth_url=KEYSTONE_URL, username=user,
+                           password=password, project_name=project,
+                           user_domain_id='default',
+                           project_domain_id='default')
+        sess = ks_session.Session(auth=auth)
+        _tokens[user] = (sess.get_token(), auth.get_project_id(sess))
+    return _tokens[user][0]
+
+
+def project_id(user):
+    get_token(user)
+    return _tokens[user][1]
+
+
+# ------------------------------------------------------------- processes
+
+
+class Process:
+    """A child process with its output in a log file, stopped by PID."""
+
+    def __init__(self, name, argv, workdir, env=None):
+        self.name = name
+        self.log_path = os.path.join(workdir, f'{name}.log')
+        with open(self.log_path, 'ab') as log:
+            # A session of its own: its PID is also its process group,
+            # so workers it forks are stopped with it.
+            self.popen = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, cwd=workdir,
+                env=dict(os.environ, **(env or {})),
+                start_new_session=True)
+
+    def running(self):
+        return self.popen.poll() is None
+
+    def stop(self, grace=15):
+        pid = self.popen.pid
+        if self.running():
+            os.kill(pid, signal.SIGTERM)
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.kill(pid, signal.SIGKILL)
+                self.popen.wait(10)
+        # Forked workers that outlived their parent.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+    def log_tail(self, size=20000):
+        with open(self.log_path, 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode('utf-8', 'replace')
+
+
+CONFIG_TEMPLATE = """\
+[DEFAULT]
+host = {host}
+state_path = {workdir}
+auth_strategy = keystone
+transport_url = {transport_url}
+debug = true
+
+[database]
+connection = {db_url}
+
+[api]
+port = {port}
+
+[engine]
+timer_interval = 0.1
+heartbeat_interval = 1
+
+[keystone_authtoken]
+auth_url = {keystone_url}
+www_authenticate_uri = {keystone_url}
+auth_type = password
+username = convection
+password = convection-secret
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+service_token_roles_required = true
+
+[oslo_messaging_notifications]
+driver = noop
+
+[oslo_concurrency]
+lock_path = {workdir}/lock
+"""
+
+
+class Deployment:
+    """Convection on one backend: database, vhost, config and processes."""
+
+    def __init__(self, backend_name, stack):
+        self.stack = stack
+        self.workdir = tempfile.mkdtemp(prefix='convection-functional-')
+        stack.callback(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.host = unique_name('cvft-host')
+        self.port = free_port()
+        self.url = f'http://127.0.0.1:{self.port}'
+        self.backend = BACKENDS[backend_name](self.workdir)
+        self.vhost = RabbitVhost()
+        self.processes = []
+        self.config_file = os.path.join(self.workdir, 'convection.conf')
+
+    def check_services(self, test):
+        """Ask each service the deployment needs whether it answers."""
+        if hasattr(self.backend, 'ping'):
+            try:
+                self.backend.ping()
+            except Exception as e:
+                unavailable(test, self.backend.name, e)
+        try:
+            RabbitVhost.ping()
+        except Exception as e:
+            unavailable(test, 'RabbitMQ', e)
+        if shutil.which(RABBITMQCTL) is None:
+            unavailable(test, 'RabbitMQ',
+                        f'{RABBITMQCTL} is needed to make a vhost')
+        try:
+            ensure_keystone()
+        except ServiceUnavailable as e:
+            unavailable(test, 'Keystone', e)
+
+    def start(self):
+        self.backend.create()
+        self.stack.callback(self.backend.drop)
+        self.vhost.create()
+        self.stack.callback(self.vhost.delete)
+        with open(self.config_file, 'w') as f:
+            f.write(CONFIG_TEMPLATE.format(
+                host=self.host, workdir=self.workdir,
+                transport_url=self.vhost.url, db_url=self.backend.url,
+                port=self.port, keystone_url=KEYSTONE_URL))
+        subprocess.run(
+            [script('convection-manage'), '--config-file',
+             self.config_file, 'db', 'upgrade'],
+            check=True, capture_output=True, timeout=300, cwd=self.workdir)
+        self._spawn('api', [
+            script('gunicorn'), '-b', f'127.0.0.1:{self.port}', '-w', '1',
+            '--threads', '4', '--graceful-timeout', '5',
+            'convection.wsgi:application'],
+            env={'CONVECTION_CONFIG_FILE': self.config_file})
+        for name in ('engine', 'conductor'):
+            self._spawn(name, [script(f'convection-{name}'),
+                               '--config-file', self.config_file])
+        self._wait_until_ready()
+
+    def _spawn(self, name, argv, env=None):
+        process = Process(name, argv, self.workdir, env)
+        self.processes.append(process)
+        self.stack.callback(process.stop)
+
+    def _wait_until(self, what, predicate):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                if not process.running():
+                    raise RuntimeError(
+                        f'{process.name} exited with '
+                        f'{process.popen.returncode} while waiting for '
+                        f'{what}:\n{process.log_tail()}')
+            if predicate():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f'timed out waiting for {what}\n'
+                           + self.logs())
+
+    def _wait_until_ready(self):
+        def healthy():
+            try:
+                return requests.get(self.url + '/healthcheck',
+                                    timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        engine = sa.create_engine(self.backend.url)
+        self.stack.callback(engine.dispose)
+
+        services = sa.table('services', sa.column('host'),
+                            sa.column('binary'))
+        query = sa.select(services.c.binary).where(
+            services.c.host == self.host)
+
+        def registered():
+            # Engine and conductor each keep a row in "services" fresh
+            # once their RPC servers listen.
+            with engine.connect() as conn:
+                return len(set(conn.execute(query).scalars())) >= 2
+
+        self._wait_until('GET /healthcheck', healthy)
+        self._wait_until('engine and conductor in the services table',
+                         registered)
+
+    def logs(self):
+        return '\n'.join(f'===== {p.name} ({p.log_path}) =====\n'
+                         f'{p.log_tail()}' for p in self.processes)
+
+
+# ------------------------------------------------------------ test cases
+
+
+class FunctionalTestCase(testtools.TestCase):
+    """Talks HTTP to a Deployment shared by all tests of the class.
+
+    Subclasses set ``backend`` to a key of ``BACKENDS``.
+    """
+
+    backend = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._stack = contextlib.ExitStack()
+        cls.deployment = None
+        cls._setup_error = None
+        deployment = Deployment(cls.backend, cls._stack)
+        try:
+            deployment.check_services(cls)
+            deployment.start()
+        except cls.skipException:
+            cls._stack.close()
+            raise
+        except Exception as e:
+            # Fail every test with the reason (and keep the logs) rather
+            # than one anonymous setUpClass error.
+            cls._setup_error = f'{e}\n{deployment.logs()}'
+            cls._stack.close()
+            return
+        cls.deployment = deployment
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._stack.close()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        if self._setup_error:
+            self.fail(f'{self.backend} deployment did not start: '
+                      f'{self._setup_error}')
+        self.addOnException(self._attach_logs)
+
+    def _attach_logs(self, exc_info):
+        self.addDetail('service-logs',
+                       content.text_content(self.deployment.logs()))
+
+    # --------------------------------------------------------- HTTP
+
+    def request(self, method, path, user='alice', json=None, token=None,
+                expect=None, headers=None):
+        """One API request; ``expect`` checks the status code."""
+        all_headers = {'Accept': 'application/json'}
+        if token is None and user is not None:
+            token = get_token(user)
+        if token is not None:
+            all_headers['X-Auth-Token'] = token
+        all_headers.update(headers or {})
+        response = requests.request(method, self.deployment.url + path,
+                                    json=json, headers=all_headers,
+                                    timeout=30)
+        if expect is not None:
+            self.assertEqual(expect, response.status_code,
+                             f'{method} {path}: {response.text}')
+        return response
+
+    def get(self, path, **kw):
+        return self.request('GET', path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request('POST', path, json=json, **kw)
+
+    def wait_for_execution(self, execution_id, states, user='alice',
+                           timeout=60):
+        """Poll an execution until its state is one of ``states``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.get(f'/v1/executions/{execution_id}', user=user,
+                            expect=200).json()
+            if body['state'] in states:
+                return body
+            if time.monotonic() > deadline:
+                self.fail(f'execution {execution_id} still {body["state"]}'
+                          f' after {timeout}s, wanted {states}: {body}')
+            time.sleep(0.2)
