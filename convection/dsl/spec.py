@@ -1,0 +1,135 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Read-only views of a validated flow definition, for the engine.
+
+A :class:`FlowSpec` is built once per flow version and shared between
+threads: it precomputes the graph (roots, dependants) and the task
+references of every expression, and never changes.
+"""
+
+import copy
+import dataclasses
+import types
+from typing import Any
+
+from convection.dsl import expressions
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how soon a failed task runs again.
+
+    Attempt ``n`` (1 for the first retry) waits
+    ``min(interval * backoff ** (n - 1), max_interval)`` seconds.
+    """
+
+    count: int
+    interval: float = 0
+    backoff: float = 1
+    max_interval: float | None = None
+
+    def delay(self, retry_number):
+        """Seconds to wait before retry number ``retry_number`` (from 1)."""
+        delay = self.interval * self.backoff ** (retry_number - 1)
+        if self.max_interval is not None:
+            delay = min(delay, self.max_interval)
+        return delay
+
+    @classmethod
+    def from_dict(cls, retry):
+        if retry is None:
+            return None
+        return cls(count=retry['count'], interval=retry.get('interval', 0),
+                   backoff=retry.get('backoff', 1),
+                   max_interval=retry.get('max_interval'))
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    type: str
+    # ``with`` is a Python keyword.
+    with_: Any
+    requires: tuple
+    description: str | None = None
+    # Seconds, or None for no limit.
+    timeout: float | None = None
+    # The task's own retry policy, else the flow's, else None.
+    retry: RetryPolicy | None = None
+
+
+class FlowSpec:
+    """An immutable view of a normalized flow definition.
+
+    :param definition: what ``convection.dsl.validate`` returned (or the
+        definition stored with a flow version, which is the same).
+    """
+
+    __slots__ = ('name', 'description', 'version', 'tasks', 'roots',
+                 'input_schema', 'output', 'timeout', 'retry',
+                 'output_references', '_dependants', '_references')
+
+    def __init__(self, definition):
+        definition = copy.deepcopy(definition)
+        self.name = definition['name']
+        self.description = definition.get('description')
+        self.version = definition['version']
+        self.input_schema = definition.get('input', {'type': 'object'})
+        self.output = definition.get('output')
+        self.timeout = definition.get('timeout')
+        self.retry = RetryPolicy.from_dict(definition.get('retry'))
+        tasks = {}
+        dependants = {}
+        references = {}
+        for name, task in definition['tasks'].items():
+            task_retry = RetryPolicy.from_dict(task.get('retry'))
+            tasks[name] = TaskSpec(
+                name=name, type=task['type'], with_=task.get('with', {}),
+                requires=tuple(task.get('requires', ())),
+                description=task.get('description'),
+                timeout=task.get('timeout'),
+                retry=task_retry if task_retry is not None else self.retry)
+            dependants[name] = []
+            references[name] = frozenset(
+                expressions.find_task_references(task.get('with', {})))
+        for name, task in tasks.items():
+            for dep in task.requires:
+                dependants[dep].append(name)
+        self.tasks = types.MappingProxyType(tasks)
+        self.roots = tuple(name for name, task in tasks.items()
+                           if not task.requires)
+        self._dependants = {name: tuple(names)
+                            for name, names in dependants.items()}
+        self.output_references = frozenset(
+            expressions.find_task_references(self.output))
+        # Set last: from here on the object is frozen (see __setattr__).
+        self._references = references
+
+    def __setattr__(self, name, value):
+        if hasattr(self, '_references'):
+            raise AttributeError(f'{type(self).__name__} is immutable')
+        super().__setattr__(name, value)
+
+    def dependants(self, name):
+        """Names of the tasks that require ``name``, in declaration order.
+
+        :raises: KeyError if the flow has no task ``name``.
+        """
+        return self._dependants[name]
+
+    def referenced_tasks(self, name):
+        """Names of the tasks whose results task ``name``'s ``with`` reads.
+
+        :raises: KeyError if the flow has no task ``name``.
+        """
+        return self._references[name]
