@@ -1,0 +1,121 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Server side of the engine RPC API."""
+
+import collections
+import threading
+
+from oslo_config import cfg
+from oslo_log import log
+import oslo_messaging as messaging
+
+from convection.common import context as convection_context
+from convection.common import rpc
+from convection.common import states
+from convection.conductor import rpcapi as conductor_rpcapi
+from convection.engine import machine
+from convection.engine import sweeper
+
+CONF = cfg.CONF
+LOG = log.getLogger(__name__)
+
+# Task runs per run_tasks cast, so a large fan-out spreads over conductors.
+_DISPATCH_CHUNK = 100
+
+
+class EngineManager:
+    """Applies every state transition of executions and their tasks.
+
+    API version history: see :class:`convection.engine.rpcapi.EngineAPI`.
+    """
+
+    RPC_API_VERSION = '1.0'
+    topic = rpc.ENGINE_TOPIC
+    binary = 'convection-engine'
+
+    target = messaging.Target(version=RPC_API_VERSION)
+
+    def __init__(self, host):
+        self.host = host
+        self.conductor_api = None
+        self._sweeper = None
+        # Results wait here per execution while another thread applies an
+        # earlier batch of the same execution: the next transaction then
+        # takes them all at once.
+        self._queue_lock = threading.Lock()
+        self._queued = collections.defaultdict(list)
+        self._draining = set()
+
+    def init_host(self):
+        self.conductor_api = conductor_rpcapi.ConductorAPI()
+        self._sweeper = sweeper.Sweeper(self)
+        self._sweeper.start()
+
+    def del_host(self):
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
+
+    # RPC endpoints
+
+    def start_execution(self, context, execution_id):
+        self._after(machine.start_execution(execution_id, self.host))
+
+    def cancel_execution(self, context, execution_id):
+        if machine.cancel_execution(execution_id, self.host):
+            LOG.info('Cancelled execution %s', execution_id)
+
+    def report_task_results(self, context, results):
+        by_execution = collections.defaultdict(list)
+        for result in results:
+            by_execution[result['execution_id']].append(result)
+        for execution_id, batch in by_execution.items():
+            self._drain(execution_id, batch)
+
+    # Internals shared with the sweeper
+
+    def _drain(self, execution_id, results):
+        with self._queue_lock:
+            self._queued[execution_id].extend(results)
+            if execution_id in self._draining:
+                return
+            self._draining.add(execution_id)
+        while True:
+            with self._queue_lock:
+                batch = self._queued.pop(execution_id, None)
+                if not batch:
+                    self._draining.discard(execution_id)
+                    return
+            try:
+                self._after(machine.apply_results(execution_id, batch,
+                                                  self.host))
+            except Exception:
+                # The leases of these tasks expire and the sweeper retries
+                # them; nothing was half-applied.
+                LOG.exception('Cannot apply %(n)d result(s) of execution '
+                              '%(id)s', {'n': len(batch), 'id': execution_id})
+
+    def _after(self, outcome):
+        """Log the end of an execution and cast its task runs."""
+        execution, runs = outcome
+        if execution is None:
+            return
+        if execution['state'] in states.EXECUTION_TERMINAL_STATES:
+            LOG.info('Execution %(id)s %(state)s',
+                     {'id': execution['id'], 'state': execution['state']})
+        if not runs:
+            return
+        context = convection_context.for_execution(execution)
+        for start in range(0, len(runs), _DISPATCH_CHUNK):
+            self.conductor_api.run_tasks(
+                context, runs[start:start + _DISPATCH_CHUNK])
