@@ -18,8 +18,8 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_policy import policy
 
-from convection.common import exception
 from convection import policies
+from convection.common import exception
 
 LOG = log.getLogger(__name__)
 CONF = cfg.CONF

@@ -1,0 +1,294 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""/v1/executions: start, list, show and cancel executions."""
+
+from oslo_log import log
+import pecan
+from pecan import rest
+import wsme
+from wsme import types as wtypes
+
+from convection import dsl
+from convection.api import expose
+from convection.api.controllers.v1 import collection
+from convection.api.controllers.v1 import flows
+from convection.api.controllers.v1 import types
+from convection.api.controllers.v1 import utils
+from convection.common import exception
+from convection.common import policy
+from convection.common import states
+from convection.db import api as db_api
+from convection.i18n import _
+
+LOG = log.getLogger(__name__)
+
+SORT_KEYS = ('created_at', 'updated_at', 'started_at', 'finished_at',
+             'state', 'flow_name')
+
+
+class ExecutionPostType(types.APIBase):
+    """Body of POST /v1/executions."""
+
+    flow = wsme.wsattr(wtypes.StringType(min_length=1, max_length=255),
+                       mandatory=True)
+    """Name or id of the flow to run."""
+
+    version = wtypes.IntegerType(minimum=1)
+    """The flow version to run; the latest if not given."""
+
+    input = types.json_object
+    """The flow's input, checked against its input schema."""
+
+    idempotency_key = wtypes.StringType(min_length=1, max_length=255)
+    """A repeated request with the same key returns the first execution."""
+
+
+class Execution(types.APIBase):
+    id = wtypes.text
+    flow_id = wtypes.text
+    flow_name = wtypes.text
+    flow_version = int
+    project_id = wtypes.text
+    user_id = wtypes.text
+    state = wtypes.text
+    input = types.jsontype
+    output = types.jsontype
+    error = types.jsontype
+    stop_reason = wtypes.text
+    parent_id = wtypes.text
+    idempotency_key = wtypes.text
+    created_at = wtypes.datetime.datetime
+    started_at = wtypes.datetime.datetime
+    finished_at = wtypes.datetime.datetime
+    updated_at = wtypes.datetime.datetime
+    duration = float
+    """Seconds from start to finish, or until now while running."""
+    task_counts = {wtypes.text: int}
+    """Number of tasks in each state (GET of one execution)."""
+    links = [types.Link]
+
+    @classmethod
+    def convert(cls, values):
+        execution = cls.from_dict(values)
+        execution.links = [types.Link.make(
+            utils.url('executions', execution.id))]
+        return execution
+
+
+class ExecutionCollection(collection.Collection):
+    executions = [Execution]
+    items_name = 'executions'
+
+
+class Task(types.APIBase):
+    id = wtypes.text
+    execution_id = wtypes.text
+    name = wtypes.text
+    type = wtypes.text
+    state = wtypes.text
+    blocked_on = wtypes.text
+    attempt = int
+    item_index = int
+    input = types.jsontype
+    output = types.jsontype
+    error = types.jsontype
+    created_at = wtypes.datetime.datetime
+    started_at = wtypes.datetime.datetime
+    finished_at = wtypes.datetime.datetime
+    duration = float
+
+
+class TaskCollection(collection.Collection):
+    tasks = [Task]
+    items_name = 'tasks'
+
+
+class Event(types.APIBase):
+    id = int
+    execution_id = wtypes.text
+    task_id = wtypes.text
+    task_name = wtypes.text
+    kind = wtypes.text
+    from_state = wtypes.text
+    to_state = wtypes.text
+    attempt = int
+    details = types.jsontype
+    created_at = wtypes.datetime.datetime
+
+
+class EventCollection(collection.Collection):
+    events = [Event]
+    items_name = 'events'
+
+
+def load_execution(action, context, execution_id):
+    """The execution, if the caller may do ``action`` on it.
+
+    :raises: ExecutionNotFound, also for another project's execution.
+    :raises: PolicyNotAuthorized for the caller's own execution.
+    """
+    execution = db_api.get_execution(execution_id)
+    utils.authorize_resource(
+        action, execution['project_id'], context,
+        exception.ExecutionNotFound(execution=execution_id))
+    return execution
+
+
+class ExecutionTasksController(rest.RestController):
+    """/v1/executions/{id}/tasks"""
+
+    @expose.expose(TaskCollection, wtypes.text, wtypes.text, int,
+                   wtypes.text, wtypes.text)
+    def get_all(self, execution_id, marker=None, limit=None, state=None,
+                name=None):
+        context = pecan.request.context
+        load_execution('convection:execution:get', context, execution_id)
+        limit = utils.validate_limit(limit)
+        utils.validate_choice('state', state, states.TASK_STATES)
+        filters = {key: value for key, value in
+                   (('state', state), ('name', name)) if value is not None}
+        try:
+            rows = db_api.list_task_executions(
+                execution_id, limit=limit + 1, marker=marker,
+                filters=filters)
+        except exception.TaskExecutionNotFound:
+            raise exception.InvalidParameterValue(
+                err=_('marker %s is not the id of a task of this '
+                      'execution.') % marker)
+        rows, more = utils.page(rows, limit)
+        return TaskCollection.make(
+            [Task.from_dict(row) for row in rows], more,
+            ('executions', execution_id, 'tasks'), limit, state=state,
+            name=name)
+
+
+class ExecutionEventsController(rest.RestController):
+    """/v1/executions/{id}/events"""
+
+    @expose.expose(EventCollection, wtypes.text, int, int)
+    def get_all(self, execution_id, marker=None, limit=None):
+        context = pecan.request.context
+        load_execution('convection:execution:get', context, execution_id)
+        limit = utils.validate_limit(limit)
+        rows, more = utils.page(
+            db_api.list_events(execution_id, limit=limit + 1,
+                               marker=marker), limit)
+        return EventCollection.make(
+            [Event.from_dict(row) for row in rows], more,
+            ('executions', execution_id, 'events'), limit)
+
+
+class ExecutionsController(rest.RestController):
+    """/v1/executions"""
+
+    tasks = ExecutionTasksController()
+    events = ExecutionEventsController()
+
+    _custom_actions = {'cancel': ['POST']}
+
+    @expose.expose(ExecutionCollection, wtypes.text, int, wtypes.text,
+                   wtypes.text, wtypes.text, int, wtypes.text, wtypes.text,
+                   bool)
+    def get_all(self, marker=None, limit=None, sort_key=None, sort_dir=None,
+                flow=None, version=None, state=None, parent_id=None,
+                all_projects=False):
+        context = pecan.request.context
+        policy.authorize('convection:execution:list',
+                         {'project_id': context.project_id}, context)
+        project_id = utils.scope_project(
+            context, all_projects, 'convection:execution:list:all_projects')
+        limit = utils.validate_limit(limit)
+        sort_key, sort_dir = utils.validate_sort(sort_key, sort_dir,
+                                                 SORT_KEYS, 'created_at')
+        utils.validate_choice('state', state, states.EXECUTION_STATES)
+        if version is not None and flow is None:
+            raise exception.InvalidParameterValue(
+                err=_('version filters executions of one flow; give flow '
+                      'too.'))
+        filters = {key: value for key, value in
+                   (('flow_name', flow), ('flow_version', version),
+                    ('state', state), ('parent_id', parent_id))
+                   if value is not None}
+        try:
+            rows = db_api.list_executions(
+                project_id, limit=limit + 1, marker=marker,
+                sort_key=sort_key, sort_dir=sort_dir, filters=filters)
+        except exception.ExecutionNotFound:
+            raise exception.InvalidParameterValue(
+                err=_('marker %s is not the id of an execution of this '
+                      'list.') % marker)
+        rows, more = utils.page(rows, limit)
+        return ExecutionCollection.make(
+            [Execution.convert(row) for row in rows], more,
+            ('executions',), limit, sort_key=sort_key, sort_dir=sort_dir,
+            flow=flow, version=version, state=state, parent_id=parent_id,
+            all_projects='true' if all_projects else None)
+
+    @expose.expose(Execution, wtypes.text)
+    def get_one(self, execution_id):
+        context = pecan.request.context
+        return Execution.convert(
+            load_execution('convection:execution:get', context,
+                           execution_id))
+
+    @expose.expose(Execution, body=ExecutionPostType, status_code=202)
+    def post(self, request):
+        context = pecan.request.context
+        try:
+            policy.authorize('convection:execution:create',
+                             {'project_id': context.project_id}, context)
+        except exception.PolicyNotAuthorized:
+            raise exception.NotAuthorized(
+                _('Starting an execution needs the member role in project '
+                  '%s.') % context.project_id)
+        flow = flows.load_flow(context, request.flow)
+        flows.authorize_read('convection:flow:get', flow, context,
+                             request.flow)
+        number = (flow['latest_version'] if request.version is wtypes.Unset
+                  else request.version)
+        version = db_api.get_flow_version(flow['id'], number)
+        flow_input = {} if request.input is wtypes.Unset else request.input
+        dsl.validate_input(version['definition'], flow_input)
+        execution, created = db_api.create_execution({
+            'project_id': context.project_id,
+            'user_id': context.user_id,
+            'flow_id': flow['id'],
+            'flow_version_id': version['id'],
+            'flow_name': flow['name'],
+            'flow_version': version['version'],
+            'input': flow_input,
+            'idempotency_key': (None if request.idempotency_key
+                                is wtypes.Unset
+                                else request.idempotency_key),
+        })
+        if created:
+            LOG.info('Execution %(execution)s of flow %(flow)s version '
+                     '%(version)d stored',
+                     {'execution': execution['id'], 'flow': flow['name'],
+                      'version': version['version']})
+            pecan.request.engine_api.start_execution(context,
+                                                     execution['id'])
+        pecan.response.location = utils.url('executions', execution['id'])
+        return Execution.convert(execution)
+
+    @expose.expose(Execution, wtypes.text, status_code=202)
+    def cancel(self, execution_id):
+        context = pecan.request.context
+        execution = load_execution('convection:execution:cancel', context,
+                                   execution_id)
+        if execution['state'] in states.EXECUTION_TERMINAL_STATES:
+            raise exception.ExecutionAlreadyFinished(
+                execution=execution_id, state=execution['state'])
+        pecan.request.engine_api.cancel_execution(context, execution_id)
+        LOG.info('Cancellation of execution %s requested', execution_id)
+        return Execution.convert(execution)

@@ -1,0 +1,98 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""WSME types shared by the v1 resources."""
+
+from oslo_serialization import jsonutils
+from wsme import types as wtypes
+
+from convection.common import exception
+from convection.i18n import _
+
+
+class JsonType(wtypes.UserType):
+    """Any JSON value: object, array, string, number, boolean or null."""
+
+    basetype = wtypes.text
+    name = 'json'
+
+    def validate(self, value):
+        try:
+            jsonutils.dumps(value)
+        except (TypeError, ValueError):
+            raise exception.Invalid(
+                reason=_('%s is not a JSON value.') % type(value).__name__)
+        return value
+
+    def frombasetype(self, value):
+        return self.validate(value)
+
+
+class JsonObjectType(JsonType):
+    """A JSON object (a dict)."""
+
+    name = 'json_object'
+
+    def validate(self, value):
+        if not isinstance(value, dict):
+            raise exception.Invalid(
+                reason=_('expected a JSON object, got %s.')
+                % _json_kind(value))
+        return super().validate(value)
+
+
+class DefinitionType(JsonType):
+    """A flow document: a JSON object, or its YAML or JSON text."""
+
+    name = 'definition'
+
+    def validate(self, value):
+        if not isinstance(value, (dict, str)):
+            raise exception.Invalid(
+                reason=_('a flow definition is a JSON object or a YAML or '
+                         'JSON string, not %s.') % _json_kind(value))
+        return super().validate(value)
+
+
+def _json_kind(value):
+    kinds = {dict: 'an object', list: 'an array', str: 'a string',
+             bool: 'a boolean', int: 'a number', float: 'a number'}
+    if value is None:
+        return 'null'
+    return kinds.get(type(value), type(value).__name__)
+
+
+jsontype = JsonType()
+json_object = JsonObjectType()
+definition = DefinitionType()
+
+
+class Link(wtypes.Base):
+    """A link to a resource."""
+
+    href = wtypes.text
+    rel = wtypes.text
+
+    @classmethod
+    def make(cls, href, rel='self'):
+        return cls(href=href, rel=rel)
+
+
+class APIBase(wtypes.Base):
+    """Base of the v1 resources: built from the DB API's plain dicts."""
+
+    @classmethod
+    def from_dict(cls, values):
+        """Build the resource from the attributes it declares."""
+        known = {attr.key for attr in cls._wsme_attributes}
+        return cls(**{key: value for key, value in values.items()
+                      if key in known})
