@@ -230,38 +230,42 @@ def _check_requires(tasks):
 
 
 def _check_cycles(tasks):
-    graph = _requirements(tasks)
-    # Peel off tasks whose requirements all are peeled: what remains is
-    # cycles and the tasks that require them.
-    remaining = dict(graph)
+    remaining = _requirements(tasks)
+    order = list(tasks)
+    while True:
+        _peel(remaining)
+        if not remaining:
+            return
+        # Every remaining task requires a remaining one: walking
+        # requirements from any of them must come back to a task seen.
+        walk, seen = [next(iter(remaining))], {}
+        while walk[-1] not in seen:
+            seen[walk[-1]] = len(walk) - 1
+            walk.append(next(dep for dep in remaining[walk[-1]]
+                             if dep in remaining))
+        cycle = walk[seen[walk[-1]]:-1]
+        for name in cycle:
+            del remaining[name]
+        # Start at the task declared first, for a stable message.
+        at = cycle.index(min(cycle, key=order.index))
+        cycle = cycle[at:] + cycle[:at]
+        yield _error(f'tasks.{cycle[0]}.requires', _(
+            'tasks require each other in a cycle: %s (each one requires '
+            'the next)') % ' -> '.join(cycle + cycle[:1]))
+
+
+def _peel(graph):
+    """Drops the tasks that are in no cycle and require none.
+
+    What remains are cycles and the tasks that require one.
+    """
     changed = True
     while changed:
         changed = False
-        for name, deps in list(remaining.items()):
-            if not any(dep in remaining for dep in deps):
-                del remaining[name]
+        for name, deps in list(graph.items()):
+            if not any(dep in graph for dep in deps):
+                del graph[name]
                 changed = True
-    reported = set()
-    for start in remaining:
-        walk, seen = [start], {start: 0}
-        while True:
-            step = next(dep for dep in remaining[walk[-1]]
-                        if dep in remaining)
-            if step in seen:
-                cycle = walk[seen[step]:]
-                break
-            seen[step] = len(walk)
-            walk.append(step)
-        if reported.intersection(cycle):
-            continue
-        reported.update(cycle)
-        # Start the cycle at the task declared first, for stable output.
-        first = min(cycle, key=list(tasks).index)
-        at = cycle.index(first)
-        cycle = cycle[at:] + cycle[:at]
-        yield _error(f'tasks.{first}.requires', _(
-            'tasks require each other in a cycle: %s (each one requires '
-            'the next)') % ' -> '.join(cycle + [first]))
 
 
 def _check_task_types(tasks, task_types):
