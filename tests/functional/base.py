@@ -339,6 +339,18 @@ user_domain_name = Default
 project_domain_name = Default
 service_token_roles_required = true
 
+[service_credentials]
+auth_url = {keystone_url}
+auth_type = password
+username = convection
+password = convection-secret
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+
+[keystone]
+region_name = RegionOne
+
 [oslo_messaging_notifications]
 driver = noop
 
