@@ -26,6 +26,7 @@ WAL mode, never wait for writers.
 import contextlib
 import contextvars
 import threading
+import weakref
 
 from oslo_config import cfg
 from oslo_db import options as db_options
@@ -76,13 +77,14 @@ def dispose():
         _configured = False
 
 
-_prepared_engines = set()
+# Weak, not ids: a disposed engine's id can come back on a new engine.
+_prepared_engines = weakref.WeakSet()
 
 
 def _prepare_sqlite(engine):
-    if engine.dialect.name != 'sqlite' or id(engine) in _prepared_engines:
+    if engine.dialect.name != 'sqlite' or engine in _prepared_engines:
         return
-    _prepared_engines.add(id(engine))
+    _prepared_engines.add(engine)
     busy_ms = CONF.database.sqlite_busy_timeout * 1000
 
     @sa.event.listens_for(engine, 'connect')
@@ -101,15 +103,23 @@ def _prepare_sqlite(engine):
     # listeners existed: start the pool afresh so every connection has them.
     engine.dispose()
 
-    # insert=True: run before oslo.db's own listener, which then sees the
-    # transaction marker and does not emit a second BEGIN.
-    @sa.event.listens_for(engine, 'begin', insert=True)
     def _on_begin(conn):
         if 'in_transaction' in conn.info:
             return
         conn.exec_driver_sql(
             'BEGIN IMMEDIATE' if _write_intent.get() else 'BEGIN')
         conn.info['in_transaction'] = True
+
+    # Run before oslo.db's own "begin" listener, which then sees the
+    # transaction marker and does not emit a plain BEGIN. listen(...,
+    # insert=True) does not reorder engine listeners on SQLAlchemy 2.1, so
+    # re-register the existing ones after ours.
+    existing = list(engine.dispatch.begin)
+    for listener in existing:
+        sa.event.remove(engine, 'begin', listener)
+    sa.event.listen(engine, 'begin', _on_begin)
+    for listener in existing:
+        sa.event.listen(engine, 'begin', listener)
 
 
 @contextlib.contextmanager
