@@ -25,7 +25,7 @@ class Collection(types.APIBase):
     """The URL of the next page."""
 
     # The attribute holding the items; set by subclasses.
-    items_name = None
+    _items_name = None
 
     @classmethod
     def make(cls, items, more, path, limit, marker_key='id', **query):
@@ -38,7 +38,7 @@ class Collection(types.APIBase):
         :param query: the other query parameters, repeated in ``next``.
         """
         collection = cls()
-        setattr(collection, cls.items_name, items)
+        setattr(collection, cls._items_name, items)
         if more and items:
             marker = getattr(items[-1], marker_key)
             collection.next = utils.url(*path, limit=limit, marker=marker,

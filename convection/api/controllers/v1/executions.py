@@ -87,7 +87,7 @@ class Execution(types.APIBase):
 
 class ExecutionCollection(collection.Collection):
     executions = [Execution]
-    items_name = 'executions'
+    _items_name = 'executions'
 
 
 class Task(types.APIBase):
@@ -110,7 +110,7 @@ class Task(types.APIBase):
 
 class TaskCollection(collection.Collection):
     tasks = [Task]
-    items_name = 'tasks'
+    _items_name = 'tasks'
 
 
 class Event(types.APIBase):
@@ -128,7 +128,7 @@ class Event(types.APIBase):
 
 class EventCollection(collection.Collection):
     events = [Event]
-    items_name = 'events'
+    _items_name = 'events'
 
 
 def load_execution(action, context, execution_id):
@@ -257,8 +257,10 @@ class ExecutionsController(rest.RestController):
         number = (flow['latest_version'] if request.version is wtypes.Unset
                   else request.version)
         version = db_api.get_flow_version(flow['id'], number)
-        flow_input = {} if request.input is wtypes.Unset else request.input
-        dsl.validate_input(version['definition'], flow_input)
+        # Stored with the schema's defaults filled in.
+        flow_input = dsl.validate_input(
+            version['definition'],
+            None if request.input is wtypes.Unset else request.input)
         execution, created = db_api.create_execution({
             'project_id': context.project_id,
             'user_id': context.user_id,

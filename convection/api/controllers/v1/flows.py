@@ -82,7 +82,7 @@ class Flow(types.APIBase):
 
 class FlowCollection(collection.Collection):
     flows = [Flow]
-    items_name = 'flows'
+    _items_name = 'flows'
 
 
 class FlowVersion(types.APIBase):
@@ -97,7 +97,7 @@ class FlowVersion(types.APIBase):
 
 class FlowVersionCollection(collection.Collection):
     versions = [FlowVersion]
-    items_name = 'versions'
+    _items_name = 'versions'
 
 
 class FlowValidation(types.APIBase):
