@@ -115,6 +115,11 @@ class PolicyNotAuthorized(NotAuthorized):
     msg_fmt = _("Policy doesn't allow %(action)s to be performed.")
 
 
+class TrustNotCreated(NotAuthorized):
+    msg_fmt = _("Keystone refused to create the trust that lets Convection "
+                "act in the cloud for you: %(reason)s")
+
+
 class NotFound(ConvectionException):
     msg_fmt = _("Resource could not be found.")
     code = http.HTTPStatus.NOT_FOUND

@@ -36,6 +36,12 @@ opts = [
                 help=_('Roles a trust delegates to Convection. Empty '
                        'delegates every role the calling user has on the '
                        'project.')),
+    cfg.BoolOpt('allow_redelegation',
+                default=True,
+                help=_('Create trusts that allow redelegation. Heat creates '
+                       'a trust of its own for every stack, and Keystone '
+                       'lets it do so from a trust-scoped token only when '
+                       'the trust allows redelegation.')),
     cfg.BoolOpt('send_service_token',
                 default=True,
                 help=_('Also send the service user\'s token '
