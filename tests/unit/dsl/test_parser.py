@@ -10,8 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-from convection.common import exception
 from convection import dsl
+from convection.common import exception
 from tests import base
 
 HELLO_YAML = """

@@ -12,8 +12,8 @@
 
 import copy
 
-from convection.common import exception
 from convection import dsl
+from convection.common import exception
 from convection.tasks import base as tasks_base
 from convection.tasks import builtin
 from tests import base
