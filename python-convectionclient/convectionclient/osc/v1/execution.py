@@ -1,0 +1,306 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``openstack taskflow execution start|list|show|cancel|wait|history``."""
+
+import logging
+import time
+
+from osc_lib import exceptions as osc_exceptions
+from osc_lib.command import command
+
+from convectionclient import exceptions
+from convectionclient.osc.v1 import base
+from convectionclient.v1 import executions
+
+LOG = logging.getLogger(__name__)
+
+EXECUTION_FIELDS = ('id', 'flow_name', 'flow_version', 'flow_id', 'state',
+                    'task_counts', 'input', 'output', 'error',
+                    'stop_reason', 'parent_id', 'idempotency_key',
+                    'project_id', 'user_id', 'created_at', 'started_at',
+                    'finished_at', 'updated_at', 'duration')
+EXECUTION_FORMATTERS = {'input': base.YamlColumn,
+                        'output': base.YamlColumn,
+                        'error': base.YamlColumn,
+                        'task_counts': base.TaskCountsColumn,
+                        'duration': base.DurationColumn}
+
+
+class ProgressReporter:
+    """Writes an execution's progress to a stream while it is polled.
+
+    On a terminal one line is redrawn in place; otherwise a line is
+    written whenever the state, the counts or the current tasks change.
+    """
+
+    def __init__(self, client, stream, clock=time.monotonic):
+        self.client = client
+        self.stream = stream
+        self.clock = clock
+        self.started = clock()
+        self.last_line = None
+        self.tty = bool(getattr(stream, 'isatty', lambda: False)())
+
+    def current_tasks(self, execution):
+        """Names of the tasks running or waiting right now."""
+        counts = execution.get('task_counts') or {}
+        names = []
+        for state in ('RUNNING', 'WAITING'):
+            if counts.get(state):
+                try:
+                    names += [t.name for t in self.client.tasks.list(
+                        execution.id, state=state)]
+                except exceptions.ClientError as e:
+                    # Progress is best effort; the wait goes on.
+                    LOG.debug('Cannot list tasks of %s: %s',
+                              execution.id, e)
+        return names
+
+    def describe(self, execution, current):
+        done, total = base.progress(execution.get('task_counts'))
+        line = f'{execution.state:<9} {done}/{total} tasks done'
+        failed = (execution.get('task_counts') or {}).get('FAILED')
+        if failed:
+            line += f', {failed} failed'
+        if current:
+            shown = ', '.join(current[:3])
+            more = len(current) - 3
+            line += f'; current: {shown}' + (f' (+{more})' if more > 0
+                                             else '')
+        return line
+
+    def __call__(self, execution):
+        current = ([] if execution.is_terminal
+                   else self.current_tasks(execution))
+        line = self.describe(execution, current)
+        if self.tty:
+            elapsed = base.format_duration(self.clock() - self.started)
+            self.stream.write(f'\r\x1b[K[{elapsed:>7}] {line}')
+            if execution.is_terminal:
+                self.stream.write('\n')
+        elif line != self.last_line:
+            self.stream.write(line + '\n')
+        self.stream.flush()
+        self.last_line = line
+
+
+class ExitCodeMixin:
+    """Exit with 1 when the shown execution did not succeed."""
+
+    exit_code = 0
+
+    def run(self, parsed_args):
+        result = super().run(parsed_args)
+        return self.exit_code or result
+
+
+def add_wait_arguments(parser):
+    parser.add_argument(
+        '--timeout', metavar='<seconds>', type=float,
+        help='Give up waiting after this many seconds (exit code 2)')
+    parser.add_argument(
+        '--poll-interval', metavar='<seconds>', type=float, default=2.0,
+        help='Seconds between two polls (default: 2)')
+
+
+class WaitingCommand(ExitCodeMixin, command.ShowOne):
+
+    def wait(self, client, execution_id, parsed_args):
+        reporter = ProgressReporter(client, self.app.stderr)
+        try:
+            final = client.executions.wait(
+                execution_id, timeout=parsed_args.timeout,
+                poll_interval=parsed_args.poll_interval, callback=reporter)
+        except exceptions.WaitTimeout as e:
+            if reporter.tty:
+                self.app.stderr.write('\n')
+            self.exit_code = 2
+            self.app.stderr.write(f'{e}\n')
+            return e.execution
+        if final.state in executions.EXECUTION_UNSUCCESSFUL_STATES:
+            self.exit_code = 1
+            self.app.stderr.write(
+                f'Execution {final.id} ended {final.state}.\n')
+        return final
+
+    def show(self, execution):
+        return base.show_output(execution, EXECUTION_FIELDS,
+                                EXECUTION_FORMATTERS)
+
+
+class StartExecution(WaitingCommand):
+    """Start an execution of a flow"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('flow', metavar='<flow>',
+                            help='Name or ID of the flow')
+        parser.add_argument(
+            '--flow-version', metavar='<version>', type=int,
+            dest='flow_version',
+            help='Run this version of the flow (default: the latest)')
+        parser.add_argument(
+            '--input', metavar='<yaml-or-json>',
+            help='Input of the execution as YAML or JSON text')
+        parser.add_argument(
+            '--input-file', metavar='<path>',
+            help='Input of the execution from a YAML or JSON file; '
+                 '"-" reads standard input')
+        parser.add_argument(
+            '--param', metavar='<key=value>', action='append', default=[],
+            help='Set one input key (the value is read as YAML); repeat '
+                 'for more keys. Applied over --input and --input-file')
+        parser.add_argument(
+            '--idempotency-key', metavar='<key>',
+            help='Starting again with the same key returns the first '
+                 'execution instead of starting another')
+        parser.add_argument(
+            '--wait', action='store_true', default=False,
+            help='Wait until the execution ends, showing progress on '
+                 'stderr; exit 1 unless it SUCCEEDED')
+        add_wait_arguments(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        flow_input = base.read_mapping(
+            text=parsed_args.input, path=parsed_args.input_file,
+            params=parsed_args.param, stdin=self.app.stdin)
+        execution = client.executions.create(
+            parsed_args.flow, input=flow_input,
+            version=parsed_args.flow_version,
+            idempotency_key=parsed_args.idempotency_key)
+        if parsed_args.wait:
+            self.app.stderr.write(f'Execution {execution.id} started.\n')
+            execution = self.wait(client, execution.id, parsed_args)
+        return self.show(execution)
+
+
+class ShowExecution(command.ShowOne):
+    """Show an execution"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('execution', metavar='<execution>',
+                            help='ID of the execution')
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        execution = client.executions.get(parsed_args.execution)
+        return base.show_output(execution, EXECUTION_FIELDS,
+                                EXECUTION_FORMATTERS)
+
+
+class WaitExecution(WaitingCommand):
+    """Wait for an execution to end, showing progress on stderr"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('execution', metavar='<execution>',
+                            help='ID of the execution')
+        add_wait_arguments(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        return self.show(self.wait(client, parsed_args.execution,
+                                   parsed_args))
+
+
+class ListExecution(command.Lister):
+    """List executions"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--flow', metavar='<flow>',
+                            help='Only executions of this flow (name)')
+        parser.add_argument(
+            '--flow-version', metavar='<version>', type=int,
+            dest='flow_version',
+            help='Only executions of this version (needs --flow)')
+        parser.add_argument('--state',
+                            choices=executions.EXECUTION_STATES,
+                            help='Only executions in this state')
+        parser.add_argument('--parent-id', metavar='<execution>',
+                            help='Only sub-executions of this execution')
+        base.add_pagination_arguments(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        if parsed_args.flow_version is not None and not parsed_args.flow:
+            raise osc_exceptions.CommandError(
+                '--flow-version needs --flow.')
+        found = client.executions.list(
+            flow=parsed_args.flow, version=parsed_args.flow_version,
+            state=parsed_args.state, parent_id=parsed_args.parent_id,
+            **base.pagination_kwargs(parsed_args))
+        # Lists carry no task_counts; execution show has them.
+        columns = ['ID', 'Flow Name', 'Flow Version', 'State',
+                   'Created At', 'Duration']
+        if parsed_args.long:
+            columns += ['Started At', 'Finished At', 'Parent ID',
+                        'Stop Reason']
+        if parsed_args.long or parsed_args.all_projects:
+            columns.insert(1, 'Project ID')
+        return base.list_output(found, tuple(columns),
+                                {'Duration': base.DurationColumn})
+
+
+class CancelExecution(command.Command):
+    """Cancel executions"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('executions', metavar='<execution>', nargs='+',
+                            help='ID of an execution to cancel')
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        failures = 0
+        for execution in parsed_args.executions:
+            try:
+                client.executions.cancel(execution)
+            except exceptions.ClientError as e:
+                failures += 1
+                LOG.error('Failed to cancel execution %(id)s: %(error)s',
+                          {'id': execution, 'error': e})
+        if failures:
+            raise osc_exceptions.CommandError(
+                f'{failures} of {len(parsed_args.executions)} executions '
+                f'could not be cancelled.')
+
+
+class ShowExecutionHistory(command.Lister):
+    """Show the history (events) of an execution, oldest first"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('execution', metavar='<execution>',
+                            help='ID of the execution')
+        base.add_pagination_arguments(parser, sort=False,
+                                      all_projects=False)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        events = client.events.list(parsed_args.execution,
+                                    **base.pagination_kwargs(parsed_args))
+        columns = ('Created At', 'Task Name', 'Kind', 'From State',
+                   'To State', 'Attempt')
+        if parsed_args.long:
+            columns = ('ID',) + columns + ('Task ID', 'Details')
+        return base.list_output(events, columns,
+                                {'Details': base.YamlColumn})
