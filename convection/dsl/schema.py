@@ -32,9 +32,10 @@ NAME_PATTERN = r'^[A-Za-z0-9_.-]{1,255}$'
 # Task names appear in expressions (tasks.<name>.output): no dots.
 TASK_NAME_PATTERN = r'^[A-Za-z_][A-Za-z0-9_-]{0,254}$'
 
-_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
-DURATION_PATTERN = r'^(?:\d+(?:\.\d+)?[smhd])+$'
-_DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)([smhd])')
+# In milliseconds, so that 300ms is exactly the float 0.3.
+_UNITS_MS = {'ms': 1, 's': 1000, 'm': 60000, 'h': 3600000, 'd': 86400000}
+DURATION_PATTERN = r'^(?:\d+(?:\.\d+)?(?:ms|[smhd]))+$'
+_DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(ms|[smhd])')
 
 # Keys of a task and of the flow whose values are rendered.
 TASK_EXPRESSION_KEYS = ('with',)
@@ -49,7 +50,7 @@ def _duration(minimum=0, exclusive=False):
         'type': ['number', 'string'],
         'pattern': DURATION_PATTERN,
         'x-message': _('is not a duration: use a number of seconds or a '
-                       'string such as 30s, 5m, 2h, 1d or 1h30m'),
+                       'string such as 500ms, 30s, 5m, 2h, 1d or 1h30m'),
     }
     schema['exclusiveMinimum' if exclusive else 'minimum'] = minimum
     return schema
@@ -130,8 +131,8 @@ def to_seconds(value):
     come back as ``int``.
     """
     if isinstance(value, str):
-        value = sum(float(number) * _UNITS[unit]
-                    for number, unit in _DURATION_PART.findall(value))
+        value = sum(float(number) * _UNITS_MS[unit] for number, unit
+                    in _DURATION_PART.findall(value)) / 1000
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -10,11 +10,18 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
+import glob
+import os
 import types
 
 from convection import dsl
+from convection.dsl import expressions
+from convection.dsl import schema
 from convection.dsl import spec
 from tests import base
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+                        'examples', 'flows')
 
 DIAMOND = """
 version: 1
@@ -135,3 +142,39 @@ class RetryPolicyTestCase(base.TestCase):
     def test_constant_delay(self):
         policy = spec.RetryPolicy(count=3, interval=2)
         self.assertEqual([2, 2, 2], [policy.delay(n) for n in range(1, 4)])
+
+
+class DurationTestCase(base.TestCase):
+    use_database = False
+
+    def test_to_seconds(self):
+        for text, seconds in (('30s', 30), ('5m', 300), ('2h', 7200),
+                              ('1d', 86400), ('1h30m', 5400),
+                              ('300ms', 0.3), ('1.5s', 1.5), (12, 12),
+                              (2.0, 2), (0.25, 0.25)):
+            self.assertEqual(seconds, schema.to_seconds(text), text)
+            self.assertEqual(type(seconds), type(schema.to_seconds(text)))
+
+
+class ExampleFlowsTestCase(base.TestCase):
+    """The flows under examples/flows, shown in the docs, stay valid."""
+
+    use_database = False
+
+    def test_examples_are_valid(self):
+        paths = sorted(glob.glob(os.path.join(EXAMPLES, '*.yaml')))
+        self.assertIn('hello.yaml', [os.path.basename(p) for p in paths])
+        for path in paths:
+            with open(path, 'rb') as f:
+                definition = dsl.validate(dsl.parse(f.read()))
+            spec.FlowSpec(definition)
+
+    def test_hello_greets_who(self):
+        with open(os.path.join(EXAMPLES, 'hello.yaml'), 'rb') as f:
+            definition = dsl.validate(dsl.parse(f.read()))
+        flow_input = dsl.validate_input(definition, {'who': 'Ann'})
+        greet = spec.FlowSpec(definition).tasks['greet']
+        self.assertEqual({'message': 'Hello Ann!'}, expressions.render(
+            greet.with_, {'input': flow_input, 'tasks': {}}))
+        self.assertEqual({'who': 'world'},
+                         dsl.validate_input(definition, {}))

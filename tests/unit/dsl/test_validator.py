@@ -188,7 +188,7 @@ tasks:
         self.assertEqual(
             [{'path': 'tasks.a.timeout', 'message':
               "'5x' is not a duration: use a number of seconds or a "
-              "string such as 30s, 5m, 2h, 1d or 1h30m"},
+              "string such as 500ms, 30s, 5m, 2h, 1d or 1h30m"},
              {'path': 'tasks.b.timeout', 'message':
               '0 is less than or equal to the minimum of 0'},
              {'path': 'tasks.c.timeout', 'message':
