@@ -102,6 +102,18 @@ def _prepare_sqlite(engine):
     # oslo.db already opened a connection to test the engine, before these
     # listeners existed: start the pool afresh so every connection has them.
     engine.dispose()
+    if isinstance(engine.pool, sa.pool.NullPool) and \
+            engine.url.database not in (None, '', ':memory:'):
+        # oslo.db gives SQLite files a NullPool: every transaction would
+        # open the file again and, closing the last connection, checkpoint
+        # and delete the WAL (about 10 ms per transaction). Keep the
+        # connections, with the same creator and listeners.
+        old_pool = engine.pool
+        engine.pool = sa.pool.QueuePool(
+            old_pool._creator,
+            pool_size=CONF.database.max_pool_size or 5,
+            max_overflow=CONF.database.max_overflow or 10,
+            _dispatch=old_pool.dispatch, dialect=old_pool._dialect)
 
     def _on_begin(conn):
         if 'in_transaction' in conn.info:
