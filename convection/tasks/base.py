@@ -86,7 +86,19 @@ class TaskType(metaclass=abc.ABCMeta):
 
         :raises: jsonschema.ValidationError
         """
-        jsonschema.validate(inputs, self.input_schema)
+        # The engine validates every task it starts: check the schema and
+        # build its validator once per task type, not once per call as
+        # jsonschema.validate() would.
+        validator = self.__dict__.get('_input_validator')
+        if validator is None or validator.schema is not self.input_schema:
+            cls = jsonschema.validators.validator_for(self.input_schema)
+            cls.check_schema(self.input_schema)
+            validator = cls(self.input_schema)
+            self._input_validator = validator
+        error = jsonschema.exceptions.best_match(
+            validator.iter_errors(inputs))
+        if error is not None:
+            raise error
 
     @abc.abstractmethod
     def run(self, context: RunContext, inputs: dict):
