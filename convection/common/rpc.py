@@ -29,6 +29,7 @@ import futurist
 from oslo_config import cfg
 from oslo_log import log
 import oslo_messaging as messaging
+from oslo_messaging import opts as messaging_opts
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 from oslo_serialization import jsonutils
 
@@ -50,8 +51,20 @@ _local = False
 _LOCAL_THREADS = 16
 
 
-def set_defaults(control_exchange='convection'):
+def set_defaults(control_exchange='convection', transport_url=None):
+    """Set our defaults of oslo.messaging's options.
+
+    :param transport_url: a default for ``[DEFAULT]transport_url``, which
+        a config file still overrides (``convection-all`` uses fake://).
+    """
     messaging.set_transport_defaults(control_exchange)
+    # Register the transport options now, not when the transport is
+    # built, so that their defaults can be set and files parsed.
+    for group, opts in messaging_opts.list_opts():
+        if group is None:
+            CONF.register_opts(opts)
+    if transport_url is not None:
+        CONF.set_default('transport_url', transport_url)
 
 
 def init(conf):
