@@ -22,7 +22,7 @@ esac
 
 PYTHON=${PYTHON:-python3}
 STATE=$(realpath -m "${CONVECTION_QUICKSTART_STATE:-state}")
-INPUT=${CONVECTION_QUICKSTART_INPUT:-'{"name": "world"}'}
+INPUT=${CONVECTION_QUICKSTART_INPUT:-'{"who": "world"}'}
 FLOW_FILE=examples/flows/hello.yaml
 PORT=8989
 API=http://127.0.0.1:$PORT
