@@ -251,6 +251,12 @@ def _compile(source):
     :raises: jinja2.TemplateSyntaxError
     """
     ast = _env.parse(source)
+    loading = ast.find((nodes.Extends, nodes.Include, nodes.Import,
+                        nodes.FromImport))
+    if loading is not None:
+        raise jinja2.TemplateSyntaxError(
+            _("'extends', 'include' and 'import' cannot be used in flow "
+              "expressions"), loading.lineno)
     body = ast.body
     native = (len(body) == 1 and isinstance(body[0], nodes.Output)
               and len(body[0].nodes) == 1
@@ -433,6 +439,9 @@ def _to_json(result):
 
 
 def _not_json(value):
+    if isinstance(value, jinja2.Undefined):
+        # Raises the UndefinedError that _render_string explains.
+        value._fail_with_undefined_error()
     raise ValueError(_("the result holds a %s, which is not JSON data")
                      % type(value).__name__)
 

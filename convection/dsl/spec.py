@@ -23,6 +23,7 @@ import types
 from typing import Any
 
 from convection.dsl import expressions
+from convection.dsl import schema
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,8 +101,9 @@ class FlowSpec:
                 timeout=task.get('timeout'),
                 retry=task_retry if task_retry is not None else self.retry)
             dependants[name] = []
-            references[name] = frozenset(
-                expressions.find_task_references(task.get('with', {})))
+            references[name] = frozenset().union(*(
+                expressions.find_task_references(task[key])
+                for key in schema.TASK_EXPRESSION_KEYS if key in task))
         for name, task in tasks.items():
             for dep in task.requires:
                 dependants[dep].append(name)
@@ -128,7 +130,11 @@ class FlowSpec:
         return self._dependants[name]
 
     def referenced_tasks(self, name):
-        """Names of the tasks whose results task ``name``'s ``with`` reads.
+        """Names of the tasks whose results task ``name`` reads.
+
+        These are the tasks its ``with`` (and any other key holding
+        expressions, see ``schema.TASK_EXPRESSION_KEYS``) refers to: the
+        ones the engine loads into the scope it renders the task with.
 
         :raises: KeyError if the flow has no task ``name``.
         """

@@ -167,9 +167,17 @@ class SandboxTestCase(base.TestCase):
         self.assertEqual({'input': {'servers': ['a']}}, scope)
 
     def test_no_imports_or_files(self):
-        self.assertRefused('{% import "os" as os %}')
-        self.assertRefused('{% include "/etc/passwd" %}')
-        self.assertRefused('{% extends "/etc/passwd" %}')
+        for source in ('{% import "os" as os %}',
+                       '{% from "os" import system %}',
+                       'x {% include "/etc/passwd" %}',
+                       '{% extends "/etc/passwd" %}'):
+            self.assertRefused(source, "'extends', 'include' and 'import' "
+                                       "cannot be used")
+            self.assertEqual(1, len(expressions.check_syntax(source)))
+
+    def test_undefined_inside_a_native_value(self):
+        self.assertRefused('{{ [input.who, input.nope] }}',
+                           "input has no key 'nope'")
 
     def test_long_loop_times_out(self):
         self.config(expression_timeout=0.2, group='dsl')
