@@ -435,6 +435,14 @@ def _claim_once(project_id, queue, limit, worker):
                 seconds=item.heartbeat_timeout)
             item.progress = None
             claimed.append((item, token))
+        if claimed:
+            # Not a state change: the task stays RUNNING, now on a worker.
+            s.execute(sa.update(models.TaskExecution).where(
+                models.TaskExecution.id.in_(
+                    [item.task_execution_id for item, _token in claimed]),
+                models.TaskExecution.blocked_on == states.BLOCKED_QUEUE)
+                .values(blocked_on=None)
+                .execution_options(synchronize_session=False))
         s.flush()
         result = [_claim_dict(item, token) for item, token in claimed]
     if worker:

@@ -50,6 +50,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from convection.common import exception
+from convection.common import notifications
 from convection.common import states
 from convection.db.sqlalchemy import models
 from convection.db.sqlalchemy import session
@@ -57,7 +58,7 @@ from convection.dsl import expressions
 from convection.engine import specs
 from convection.engine import transitions
 from convection.i18n import _
-from convection.tasks import registry
+from convection.tasks import tenant
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
@@ -128,6 +129,8 @@ class _Transition:
             self.s.execute(sa.insert(TIMERS), self.timers)
         if self.events:
             self.s.execute(sa.insert(EVENTS), self.events)
+            # Webhook deliveries and notifications of these state changes.
+            notifications.on_transitions(self.s, self.execution, self.events)
 
     def set_execution(self, to_state, **values):
         from_state = self.execution['state']
@@ -191,7 +194,8 @@ class _Transition:
             inputs = expressions.render(
                 task_spec.with_ or {},
                 self.scope(self.spec.referenced_tasks(task['name'])))
-            task_type = registry.get_task_type(task_spec.type)
+            task_type = tenant.get_task_type_in(
+                self.s, self.execution['project_id'], task_spec.type)
             task_type.validate_input(inputs)
         except exception.ConvectionException as exc:
             self.end_task(task, states.FAILED, _error(
@@ -210,32 +214,45 @@ class _Transition:
         self.run_task(task, inputs, task['attempt'] + 1, run_state=None)
 
     def run_task(self, task, inputs, attempt, run_state):
-        """Mark a task RUNNING under a lease and queue its dispatch."""
+        """Mark a task RUNNING under a lease and queue its dispatch.
+
+        A task of a tenant task type goes on its type's work queue instead
+        (``blocked_on='queue'`` until a worker claims it); the work item's
+        own lease replaces the conductor lease.
+        """
+        task_spec = self.spec.tasks[task['name']]
+        queued = not tenant.is_builtin(task_spec.type)
         values = {'blocked_on': None, 'attempt': attempt, 'owner': self.host,
                   'lease_expires_at': self.now + datetime.timedelta(
                       seconds=CONF.engine.task_lease_time),
                   'run_state': run_state}
+        if queued:
+            values.update(blocked_on=states.BLOCKED_QUEUE, owner=None,
+                          lease_expires_at=None)
         if inputs is not None:
             values['input'] = inputs
         if task.get('started_at') is None:
             values['started_at'] = self.now
         self.set_task(task, states.RUNNING, **values)
         new_attempt = attempt != task['attempt']
-        task_spec = self.spec.tasks[task['name']]
         if new_attempt and task_spec.timeout:
             self.timer(TASK_TIMEOUT, self.now + datetime.timedelta(
                 seconds=task_spec.timeout), task, {'attempt': attempt})
         if inputs is None:
             inputs = self.s.execute(sa.select(TASKS.c.input).where(
                 TASKS.c.id == task['id'])).scalar()
-        self.dispatch.append({
+        run = {
             'id': task['id'], 'execution_id': self.execution_id,
             'name': task['name'], 'type': task_spec.type,
             'attempt': attempt, 'input': inputs, 'run_state': run_state,
             'project_id': self.execution['project_id'],
             'user_id': self.execution['user_id'],
             'trust_id': self.execution['trust_id'],
-        })
+        }
+        if queued:
+            tenant.enqueue_in(self.s, run)
+        else:
+            self.dispatch.append(run)
 
     def task_succeeded(self, task, output):
         self.set_task(task, states.SUCCEEDED, output=output, error=None,
@@ -252,6 +269,8 @@ class _Transition:
 
     def task_failed(self, task, error, to_state=states.FAILED):
         """An attempt failed or timed out: retry it or end the task."""
+        # A worker still holding the attempt's work item must stop.
+        tenant.cancel_in(self.s, [task['id']])
         delay = specs.retry_delay(self.spec.tasks[task['name']], error,
                                   task['attempt'])
         if delay is None:
@@ -327,6 +346,8 @@ class _Transition:
             self.event('task', row['state'], to_state,
                        attempt=row['attempt'], task=row)
             self.states[row['name']] = to_state
+        tenant.cancel_in(self.s, [row['id'] for row in rows
+                                  if row['state'] in _STARTED])
         for from_states, to_state in (((states.PENDING,), pending_to),
                                       (_STARTED, states.CANCELLED)):
             self.s.execute(sa.update(TASKS).where(

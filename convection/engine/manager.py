@@ -25,6 +25,7 @@ from convection.common import states
 from convection.conductor import rpcapi as conductor_rpcapi
 from convection.engine import machine
 from convection.engine import sweeper
+from convection.webhooks import delivery as webhook_delivery
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
@@ -49,6 +50,7 @@ class EngineManager:
         self.host = host
         self.conductor_api = None
         self._sweeper = None
+        self._webhooks = None
         # Results wait here per execution while another thread applies an
         # earlier batch of the same execution: the next transaction then
         # takes them all at once.
@@ -60,8 +62,13 @@ class EngineManager:
         self.conductor_api = conductor_rpcapi.ConductorAPI()
         self._sweeper = sweeper.Sweeper(self)
         self._sweeper.start()
+        self._webhooks = webhook_delivery.DeliveryWorker()
+        self._webhooks.start()
 
     def del_host(self):
+        if self._webhooks is not None:
+            self._webhooks.stop()
+            self._webhooks = None
         if self._sweeper is not None:
             self._sweeper.stop()
             self._sweeper = None

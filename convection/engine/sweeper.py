@@ -25,7 +25,9 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_utils import timeutils
 
+from convection.db import queues_api
 from convection.engine import machine
+from convection.tasks import tenant
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
@@ -75,6 +77,12 @@ class Sweeper:
             self._manager._after(machine.expire_lease(execution_id, task_id,
                                                       host, now=now))
             handled += 1
+        # Work items whose every claim expired fail their task attempt.
+        failed_items = queues_api.expire_leases(limit)
+        if failed_items:
+            self._manager.report_task_results(
+                None, [tenant.result_of(item) for item in failed_items])
+            handled += len(failed_items)
         older_than = now - datetime.timedelta(
             seconds=CONF.engine.dispatch_timeout)
         for execution_id in machine.stuck_pending_executions(older_than,
