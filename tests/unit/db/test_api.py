@@ -53,6 +53,7 @@ class DBAPITestCase(base.TestCase):
             self.use_database = False
         super().setUp()
         if self.backend != 'sqlite':
+            backends.require(self, self.backend)
             self.useFixture(backends.MigratedDatabase(self.backend))
 
     # Helpers

@@ -34,6 +34,7 @@ class MigrationsTestCase(base.TestCase):
 
     def setUp(self):
         super().setUp()
+        backends.require(self, self.backend)
         database = self.useFixture(backends.empty_database(self.backend))
         self.engine = sa.create_engine(database.url,
                                        poolclass=sa.pool.NullPool)
@@ -147,6 +148,7 @@ class ModelsMigrationsSyncMixin(test_migrations.ModelsMigrationsSync):
 
     def setUp(self):
         super().setUp()
+        backends.require(self, self.backend)
         database = self.useFixture(backends.empty_database(self.backend))
         self.engine = sa.create_engine(database.url,
                                        poolclass=sa.pool.NullPool)
