@@ -21,8 +21,8 @@ import datetime
 
 from oslo_serialization import jsonutils
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
+from sqlalchemy.dialects import mysql
 
 
 class JSONEncoded(sa.types.TypeDecorator):
