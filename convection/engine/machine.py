@@ -153,6 +153,9 @@ class _Transition:
                    attempt=values.get('attempt', task['attempt']),
                    task=task, details=details)
         self.states[task['name']] = to_state
+        # Later steps of this transaction read the task as it is now.
+        task.update({key: value for key, value in values.items()
+                     if key in task}, state=to_state)
 
     # Reading
 
@@ -233,8 +236,8 @@ class _Transition:
             values['input'] = inputs
         if task.get('started_at') is None:
             values['started_at'] = self.now
-        self.set_task(task, states.RUNNING, **values)
         new_attempt = attempt != task['attempt']
+        self.set_task(task, states.RUNNING, **values)
         if new_attempt and task_spec.timeout:
             self.timer(TASK_TIMEOUT, self.now + datetime.timedelta(
                 seconds=task_spec.timeout), task, {'attempt': attempt})
@@ -540,7 +543,6 @@ def apply_results(execution_id, results, host):
                     error.get('type') or 'TaskError',
                     retryable=error.get('retryable', True),
                     details=error.get('details')))
-            task['state'] = tr.states[task['name']]
             if tr.finished:
                 break
         if not tr.finished and completed:
@@ -590,7 +592,6 @@ def fire_timers(execution_id, host, now=None):
             if task is None or task['attempt'] != attempt:
                 continue
             _fire(tr, timer['kind'], task)
-            task['state'] = tr.states.get(task['name'], task['state'])
             if tr.finished:
                 break
         tr.flush()

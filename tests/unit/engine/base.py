@@ -111,11 +111,11 @@ class EngineTestCase(base.TestCase):
     def wait_task(self, execution_id, name, state, timeout=20):
         deadline = time.monotonic() + timeout
         while True:
-            task = self.tasks(execution_id)[name]
-            if task['state'] == state:
+            task = self.tasks(execution_id).get(name)
+            if task is not None and task['state'] == state:
                 return task
             if time.monotonic() > deadline:
-                self.fail(f'task {name} still {task["state"]}')
+                self.fail(f'task {name} is not {state}: {task}')
             time.sleep(0.02)
 
     def tasks(self, execution_id):
