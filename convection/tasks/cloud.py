@@ -55,6 +55,18 @@ def message_of(exc):
     """The service's own message for a client exception."""
     if isinstance(exc, heat_exc.HTTPException):
         return exc.error['error'].get('message') or str(exc)
+    response = getattr(exc, 'response', None)
+    if response is not None:
+        # Nova wraps its message as {"<fault name>": {"message": ...}},
+        # a shape keystoneauth does not read.
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and len(body) == 1:
+            fault = next(iter(body.values()))
+            if isinstance(fault, dict) and fault.get('message'):
+                return fault['message']
     return getattr(exc, 'message', None) or str(exc)
 
 
