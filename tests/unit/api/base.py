@@ -14,8 +14,8 @@
 
 import queue
 
-import oslo_messaging as messaging
 from oslo_config import cfg
+import oslo_messaging as messaging
 import webtest
 
 from convection.api import app
