@@ -22,6 +22,7 @@ from tests import base
 
 CONF = cfg.CONF
 
+# The personas and the rules of the flow and execution APIs.
 EXPECTED_RULES = {
     'project_reader', 'project_member', 'admin', 'context_is_admin',
     'convection:flow:create', 'convection:flow:validate',
@@ -44,7 +45,8 @@ class RulesTestCase(base.TestCase):
     def test_rule_names(self):
         names = [rule.name for rule in policies.list_rules()]
         self.assertEqual(len(names), len(set(names)))
-        self.assertEqual(EXPECTED_RULES, set(names))
+        # Other resources add their own rules; these must all be there.
+        self.assertEqual(set(), EXPECTED_RULES - set(names))
 
     def test_api_rules_are_project_scoped_and_current(self):
         for rule in policies.list_rules():
@@ -56,7 +58,7 @@ class RulesTestCase(base.TestCase):
     def test_entry_points(self):
         rules = stevedore.DriverManager(
             'oslo.policy.policies', 'convection').driver()
-        self.assertEqual(EXPECTED_RULES, {rule.name for rule in rules})
+        self.assertEqual(set(), EXPECTED_RULES - {rule.name for rule in rules})
         enforcer = stevedore.DriverManager(
             'oslo.policy.enforcer', 'convection').driver()
         self.assertIn('convection:flow:get', enforcer.registered_rules)
