@@ -137,15 +137,6 @@ def _keyset_page(query, model, sort_key, sort_dir, marker_row, limit):
     return query
 
 
-def _marker_row(s, model, marker, not_found):
-    if marker is None:
-        return None
-    row = s.get(model, marker)
-    if row is None:
-        raise not_found
-    return row
-
-
 # Flows
 
 
@@ -276,8 +267,14 @@ def list_flows(project_id, limit=None, marker=None, sort_key='created_at',
             _visible_to(project_id, include_public))
         for key, value in (filters or {}).items():
             query = query.where(getattr(models.Flow, key) == value)
-        marker_row = _marker_row(
-            s, models.Flow, marker, exception.FlowNotFound(flow=marker))
+        marker_row = None
+        if marker is not None:
+            # Another project's private flow is no valid position either.
+            marker_row = s.execute(sa.select(models.Flow).where(
+                models.Flow.id == marker,
+                _visible_to(project_id, include_public))).scalar_one_or_none()
+            if marker_row is None:
+                raise exception.FlowNotFound(flow=marker)
         query = _keyset_page(query, models.Flow, sort_key, sort_dir,
                              marker_row, limit)
         return [_flow_dict(flow, description)

@@ -321,6 +321,9 @@ class DBAPITestCase(base.TestCase):
                           db_api.list_flows, P1, limit=-1)
         self.assertRaises(exception.FlowNotFound, db_api.list_flows, P1,
                           marker=uuidutils.generate_uuid())
+        private, _v, _c = _register(project_id=P2)
+        self.assertRaises(exception.FlowNotFound, db_api.list_flows, P1,
+                          marker=private['id'])
 
     def test_update_flow_visibility(self):
         flow, _v, _c = _register()
