@@ -58,13 +58,24 @@ class ProgressReporter:
         for state in ('RUNNING', 'WAITING'):
             if counts.get(state):
                 try:
-                    names += [t.name for t in self.client.tasks.list(
-                        execution.id, state=state)]
+                    names += [self.label(t) for t in
+                              self.client.tasks.list(execution.id,
+                                                     state=state)]
                 except exceptions.ClientError as e:
                     # Progress is best effort; the wait goes on.
                     LOG.debug('Cannot list tasks of %s: %s',
                               execution.id, e)
         return names
+
+    @staticmethod
+    def label(task):
+        label = task.name
+        notes = []
+        if task.get('state') == 'WAITING':
+            notes.append(f'waiting: {task.get("blocked_on") or "timer"}')
+        if (task.get('attempt') or 0) > 1:
+            notes.append(f'attempt {task.attempt}')
+        return f'{label} ({", ".join(notes)})' if notes else label
 
     def describe(self, execution, current):
         done, total = base.progress(execution.get('task_counts'))

@@ -173,8 +173,12 @@ def render_flows(snapshot, view, width, rows):
 def render_executions(snapshot, view, width, rows):
     ordered = _sorted_executions(snapshot.get('executions', []), view.sort)
     view.visible_ids = [r['id'] for r in ordered]
-    lines = [('header', _fit(f'{"EXECUTION":<36} {"FLOW":<14} {"STATE":<8} '
-                             f'{"AGE":>8} {"TASKS":>7}', width))]
+    # Whole ids when there is room to copy them, else their first 8.
+    id_width = 36 if width >= 100 else 8
+    flow_width = max(14, min(30, width - id_width - 44))
+    lines = [('header', _fit(
+        f'{"EXECUTION":<{id_width}} {"FLOW":<{flow_width}} {"STATE":<8} '
+        f'{"AGE":>8} {"TASKS":>7}', width))]
     if not ordered:
         return lines
     view.clamp()
@@ -184,7 +188,8 @@ def render_executions(snapshot, view, width, rows):
     first = min(first, view.selected)
     for index, row in enumerate(ordered[first:first + body_rows], first):
         tasks = f'{row["tasks_done"]}/{row["tasks_total"]}'
-        text = (f'{row["id"]:<36} {_fit(row["flow"] or "?", 14):<14} '
+        text = (f'{row["id"][:id_width]:<{id_width}} '
+                f'{_fit(row["flow"] or "?", flow_width):<{flow_width}} '
                 f'{row["state"]:<8} {base.format_duration(row["age"]):>8} '
                 f'{tasks:>7}')
         if width - len(text) >= 13:
@@ -320,7 +325,8 @@ def render_tasks(execution, tasks, width, height):
         note = _short_error(task.get('error')) or task.get('blocked_on') \
             or ''
         name = task.get('name') or '?'
-        if task.get('item_index') is not None:
+        # Tasks outside a for_each have no index (or -1).
+        if (task.get('item_index') or -1) >= 0:
             name += f'[{task.get("item_index")}]'
         style = 'failed' if task.get('state') in (
             executions.FAILED, executions.TIMED_OUT) else 'normal'
