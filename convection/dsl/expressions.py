@@ -133,6 +133,21 @@ def _safe_format_filter(value, *args, **kwargs):
     return jinja2.filters.do_format(value, *args, **kwargs)
 
 
+class _Namespace(jinja2.utils.Namespace):
+    """``namespace()``, whose values cannot outgrow the size limit.
+
+    It is the only state a loop can carry from one step to the next, so
+    capping it stops ``{% set ns.s = ns.s ~ ns.s %}`` from doubling a
+    string until memory runs out.
+    """
+
+    def __setitem__(self, name, value):
+        _check_deadline()
+        if isinstance(value, (str, list, tuple, dict)):
+            _check_size(len(value))
+        super().__setitem__(name, value)
+
+
 # str methods that pad to a width given as an argument.
 _PADDING_METHODS = frozenset(
     ['center', 'ljust', 'rjust', 'zfill', 'expandtabs'])
@@ -141,7 +156,7 @@ _PADDING_METHODS = frozenset(
 class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with a deadline and size limits."""
 
-    intercepted_binops = frozenset(['*', '**', '%'])
+    intercepted_binops = frozenset(['*', '**', '%', '+'])
 
     def __init__(self):
         super().__init__(undefined=jinja2.StrictUndefined,
@@ -149,7 +164,7 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
         self.globals = {
             'range': _capped_range,
             'dict': dict,
-            'namespace': self.globals['namespace'],
+            'namespace': _Namespace,
         }
         for name in ('center', 'indent'):
             self.filters[name] = _capped_args(self.filters[name])
@@ -173,6 +188,10 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805
         _check_deadline()
+        for arg in (*args, *kwargs.values()):
+            # Recursive macros could otherwise double a string each call.
+            if isinstance(arg, (str, list, tuple, dict)):
+                _check_size(len(arg))
         if (isinstance(__obj, types.BuiltinMethodType)
                 and isinstance(__obj.__self__, str)
                 and __obj.__name__ in _PADDING_METHODS):
@@ -206,6 +225,9 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
                     and right * math.log2(abs(left)) > _MAX_POWER_BITS):
                 raise _TooLarge(_("%(left)d ** %(right)d is too large a "
                                   "number") % {'left': left, 'right': right})
+        elif operator == '+' and isinstance(left, (str, list, tuple)):
+            if isinstance(right, (str, list, tuple)):
+                _check_size(len(left) + len(right))
         elif operator == '%' and isinstance(left, str):
             _check_percent_format(left)
         return super().call_binop(context, operator, left, right)

@@ -207,6 +207,22 @@ class SandboxTestCase(base.TestCase):
         self.assertRefused("{{ 10**9 * 'a' }}", 'larger than')
         self.assertEqual('aaa', expressions.render("{{ 'a' * 3 }}", SCOPE))
 
+    def test_growing_state_is_capped(self):
+        for source in (
+                '{% set ns = namespace(s="ab") %}{% for i in range(64) %}'
+                '{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}',
+                '{% set ns = namespace(l=[1]) %}{% for i in range(64) %}'
+                '{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}',
+                '{% macro d(s, n) %}{{ d(s ~ s, n - 1) if n else s|length }}'
+                '{% endmacro %}{{ d("ab", 64) }}'):
+            exc = self.assertRaises(exception.ExpressionError,
+                                    expressions.render, source, SCOPE)
+            self.assertIn('larger than 262144 bytes', str(exc))
+        self.assertEqual('16', expressions.render(
+            '{% set ns = namespace(s="ab") %}{% for i in range(3) %}'
+            '{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}',
+            SCOPE))
+
     def test_power_is_capped(self):
         self.assertRefused('{{ 2 ** 100000 }}', 'too large a number')
         self.assertEqual(1024, expressions.render('{{ 2 ** 10 }}', SCOPE))
