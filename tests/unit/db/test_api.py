@@ -392,6 +392,35 @@ class DBAPITestCase(base.TestCase):
             'flow_version_id': version['id'], 'flow_name': 'deploy',
             'flow_version': 1})
 
+    def test_delete_racing_new_executions_never_orphans_one(self):
+        flow, version, _c = _register()
+        values = {'project_id': P1, 'flow_id': flow['id'],
+                  'flow_version_id': version['id'], 'flow_name': 'deploy',
+                  'flow_version': 1}
+
+        def create_or_delete(i):
+            try:
+                if i == 0:
+                    db_api.delete_flow(flow['id'])
+                    return 'deleted'
+                db_api.create_execution(values)
+                return 'created'
+            except (exception.FlowInUse, exception.FlowNotFound) as e:
+                return type(e).__name__
+
+        results = self._run_concurrently(5, create_or_delete)
+        executions = db_api.list_executions(P1)
+        if results[0] == 'deleted':
+            # Every execution that got in was created before the delete
+            # looked, so the delete must have refused: none may exist.
+            self.assertEqual([], executions)
+            self.assertEqual({'FlowNotFound'}, set(results[1:]))
+        else:
+            self.assertEqual('FlowInUse', results[0])
+            self.assertEqual(results[1:].count('created'), len(executions))
+            self.assertEqual(flow['id'],
+                             db_api.get_flow(P1, flow['id'])['id'])
+
     # Executions
 
     def test_create_execution_is_pending_with_its_first_event(self):
