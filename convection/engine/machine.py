@@ -401,7 +401,8 @@ def _error(message, error_type, retryable=True, details=None):
 def _lock_execution(db_session, execution_id):
     row = db_session.execute(
         sa.select(EXECUTIONS.c.id, EXECUTIONS.c.state,
-                  EXECUTIONS.c.flow_version_id, EXECUTIONS.c.input,
+                  EXECUTIONS.c.flow_name, EXECUTIONS.c.flow_version_id,
+                  EXECUTIONS.c.input,
                   EXECUTIONS.c.project_id, EXECUTIONS.c.user_id,
                   EXECUTIONS.c.trust_id)
         .where(EXECUTIONS.c.id == execution_id)

@@ -28,6 +28,7 @@ from convection.engine import manager as engine_manager
 from convection.engine import rpcapi as engine_rpcapi
 from convection.engine import specs
 from tests import base
+from tests.unit.db import backends
 
 CONF = cfg.CONF
 
@@ -40,9 +41,14 @@ class EngineTestCase(base.TestCase):
 
     engines = 1
     conductors = 1
+    # 'sqlite' (the base class's database), 'postgresql' or 'mysql'.
+    backend = 'sqlite'
 
     def setUp(self):
         super().setUp()
+        if self.backend != 'sqlite':
+            backends.require(self, self.backend)
+            self.useFixture(backends.MigratedDatabase(self.backend))
         self.config(timer_interval=0.05, group='engine')
         self.addCleanup(rpc.cleanup)
         # Flow version ids repeat across test databases.
@@ -116,6 +122,13 @@ class EngineTestCase(base.TestCase):
                 return task
             if time.monotonic() > deadline:
                 self.fail(f'task {name} is not {state}: {task}')
+            time.sleep(0.02)
+
+    def wait_until(self, predicate, timeout=20):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail(f'{predicate} still false after {timeout}s')
             time.sleep(0.02)
 
     def tasks(self, execution_id):
