@@ -215,6 +215,10 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
     def call_binop(self, context, operator, left, right):
         _check_deadline()
         if operator == '*':
+            if (isinstance(left, int) and isinstance(right, int)
+                    and left.bit_length() + right.bit_length()
+                    > _MAX_POWER_BITS):
+                raise _TooLarge(_("the product is too large a number"))
             for seq, times in ((left, right), (right, left)):
                 if (isinstance(seq, (str, list, tuple))
                         and isinstance(times, int)):

@@ -225,6 +225,9 @@ class SandboxTestCase(base.TestCase):
 
     def test_power_is_capped(self):
         self.assertRefused('{{ 2 ** 100000 }}', 'too large a number')
+        self.assertRefused(
+            '{% set ns = namespace(n=3) %}{% for i in range(64) %}'
+            '{% set ns.n = ns.n * ns.n %}{% endfor %}', 'too large a number')
         self.assertEqual(1024, expressions.render('{{ 2 ** 10 }}', SCOPE))
 
     def test_padding_is_capped(self):
