@@ -80,6 +80,11 @@ def make_client(instance):
     major, microversion = _split_version(instance._api_version[API_NAME])
     client_class = utils.get_client_class(API_NAME, major, API_VERSIONS)
     endpoint = _endpoint(instance)
+    if not endpoint and instance._cli_options.config.get(
+            'auth_type') == 'none':
+        raise osc_exceptions.CommandError(
+            'Without authentication (--os-auth-type none) the Convection '
+            'URL is needed: give --os-taskflow-endpoint.')
     LOG.debug('Instantiating taskflow client %s for %s, API %s',
               client_class, endpoint, microversion)
     return client_class(session=instance.session,

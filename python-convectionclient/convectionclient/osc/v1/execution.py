@@ -13,6 +13,7 @@
 """``openstack taskflow execution start|list|show|cancel|wait|history``."""
 
 import logging
+import shutil
 import time
 
 from osc_lib import exceptions as osc_exceptions
@@ -20,6 +21,7 @@ from osc_lib.command import command
 
 from convectionclient import exceptions
 from convectionclient.osc.v1 import base
+from convectionclient.osc.v1 import timeline
 from convectionclient.v1 import executions
 
 LOG = logging.getLogger(__name__)
@@ -204,13 +206,28 @@ class ShowExecution(command.ShowOne):
         parser = super().get_parser(prog_name)
         parser.add_argument('execution', metavar='<execution>',
                             help='ID of the execution')
+        parser.add_argument(
+            '--timeline', action='store_true', default=False,
+            help='Print a timeline of its tasks (when each started and '
+                 'ended) instead')
         return parser
 
     def take_action(self, parsed_args):
         client = self.app.client_manager.taskflow
         execution = client.executions.get(parsed_args.execution)
+        if parsed_args.timeline:
+            self._tasks = client.tasks.list(execution.id)
+            self._execution = execution
         return base.show_output(execution, EXECUTION_FIELDS,
                                 EXECUTION_FORMATTERS)
+
+    def produce_output(self, parsed_args, column_names, data):
+        if not parsed_args.timeline:
+            return super().produce_output(parsed_args, column_names, data)
+        width = shutil.get_terminal_size((80, 24)).columns
+        self.app.stdout.write(timeline.render(self._execution, self._tasks,
+                                              width=width))
+        return 0
 
 
 class WaitExecution(WaitingCommand):

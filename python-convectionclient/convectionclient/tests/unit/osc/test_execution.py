@@ -153,6 +153,20 @@ class TestWaitCancelShow(base.CLITestCase):
         self.assertEqual({'SUCCEEDED': 2, 'RUNNING': 1},
                          shown['task_counts'])
 
+    def test_show_timeline(self):
+        self.requests.get(self.url(f'/v1/executions/{EXEC}'), json=execution(
+            'SUCCEEDED', started_at='2026-12-04T21:00:00',
+            finished_at='2026-12-04T21:00:04'))
+        self.requests.get(self.url(f'/v1/executions/{EXEC}/tasks'), json={
+            'tasks': [{'name': 'boot', 'state': 'SUCCEEDED',
+                       'started_at': '2026-12-04T21:00:00',
+                       'finished_at': '2026-12-04T21:00:04'}]})
+        out, _ = self.run_ok('taskflow', 'execution', 'show', EXEC,
+                             '--timeline')
+        lines = out.splitlines()
+        self.assertEqual('deploy v2  SUCCEEDED  4.0s', lines[0])
+        self.assertRegex(lines[2], r'^boot SUCCEEDED \|#+\|     4.0s$')
+
     def test_cancel_several(self):
         self.requests.post(self.url(f'/v1/executions/{EXEC}/cancel'),
                            status_code=202, json=execution('RUNNING'))

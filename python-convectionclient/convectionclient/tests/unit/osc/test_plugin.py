@@ -51,6 +51,13 @@ class TestPluginEndpoint(base.CLITestCase):
                     auth=['--os-auth-type', 'none', '--os-endpoint',
                           base.base.ENDPOINT])
 
+    def test_noauth_without_endpoint(self):
+        rc, _, err = self.run_cli('taskflow', 'list',
+                                  auth=['--os-auth-type', 'none'])
+        self.assertEqual(1, rc)
+        self.assertIn('give --os-taskflow-endpoint', err)
+        self.assertEqual(0, self.requests.call_count)
+
 
 class TestPluginCatalog(base.CLITestCase):
 
