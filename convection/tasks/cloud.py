@@ -86,6 +86,11 @@ class CloudTask(base.TaskType):
     #: The catalog service type the task type calls.
     service_type = None
 
+    #: Executions running this task type need a Keystone trust: the API
+    #: creates one (``keystone.create_trust_for``) when any task of the
+    #: flow has a type with this flag.
+    needs_trust = True
+
     @property
     def _options(self):
         return {clients.ORCHESTRATION: CONF.heat,
