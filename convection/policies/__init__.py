@@ -17,9 +17,15 @@ import itertools
 from convection.policies import base
 from convection.policies import execution
 from convection.policies import flow
+from convection.policies import queue
+from convection.policies import task_type
+from convection.policies import webhook
 
 
 def list_rules():
     return list(itertools.chain(base.list_rules(),
                                 flow.list_rules(),
-                                execution.list_rules()))
+                                execution.list_rules(),
+                                task_type.list_rules(),
+                                queue.list_rules(),
+                                webhook.list_rules()))

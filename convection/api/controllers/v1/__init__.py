@@ -17,11 +17,15 @@ from pecan import rest
 from wsme import types as wtypes
 
 from convection.api import expose
+from convection.api.controllers.v1 import claims
 from convection.api.controllers.v1 import executions
 from convection.api.controllers.v1 import flows
+from convection.api.controllers.v1 import queues
+from convection.api.controllers.v1 import task_types
 from convection.api.controllers.v1 import types
 from convection.api.controllers.v1 import utils
 from convection.api.controllers.v1 import versions
+from convection.api.controllers.v1 import webhooks
 
 
 class MediaType(wtypes.Base):
@@ -72,6 +76,9 @@ class Controller(rest.RestController):
 
     flows = flows.FlowsController()
     executions = executions.ExecutionsController()
+    queues = queues.QueuesController()
+    claims = claims.ClaimsController()
+    webhooks = webhooks.WebhooksController()
 
     @expose.expose(V1)
     def get(self):
@@ -87,3 +94,7 @@ class Controller(rest.RestController):
         pecan.response.headers['Vary'] = versions.HEADER
         request.version = version
         return super()._route(args, request)
+
+
+# A path segment with a dash cannot be an attribute name.
+pecan.route(Controller, 'task-types', task_types.TaskTypesController())

@@ -28,6 +28,7 @@ from convection.common import policy
 from convection.common import states
 from convection.db import api as db_api
 from convection.i18n import _
+from convection.tasks import tenant
 
 LOG = log.getLogger(__name__)
 
@@ -111,13 +112,16 @@ class FlowValidation(types.APIBase):
     """The normalized definition, as it would be stored."""
 
 
-def _check_definition(source):
+def _check_definition(source, project_id):
     """Parse and validate a flow document.
+
+    Its tasks may use the built-in task types and those of ``project_id``.
 
     :returns: ``(definition, checksum)``.
     :raises: InvalidFlowDefinition with one detail per problem.
     """
-    definition = dsl.validate(dsl.parse(source))
+    definition = dsl.validate(dsl.parse(source),
+                              task_types=tenant.task_types_for(project_id))
     return definition, dsl.checksum(definition)
 
 
@@ -235,7 +239,8 @@ class FlowsController(rest.RestController):
         context = pecan.request.context
         policy.authorize('convection:flow:create',
                          {'project_id': context.project_id}, context)
-        definition, checksum = _check_definition(flow.definition)
+        definition, checksum = _check_definition(flow.definition,
+                                                 context.project_id)
         visibility = (None if flow.visibility is wtypes.Unset
                       else flow.visibility)
         row, version, created = db_api.create_flow_version(
@@ -260,7 +265,8 @@ class FlowsController(rest.RestController):
         context = pecan.request.context
         policy.authorize('convection:flow:validate',
                          {'project_id': context.project_id}, context)
-        definition, checksum = _check_definition(flow.definition)
+        definition, checksum = _check_definition(flow.definition,
+                                                 context.project_id)
         return FlowValidation(valid=True, name=definition['name'],
                               description=definition.get('description'),
                               checksum=checksum, definition=definition)
