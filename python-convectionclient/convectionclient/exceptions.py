@@ -80,13 +80,17 @@ class HttpError(ClientError):
         text = f'{self.message} (HTTP {self.http_status})'
         if self.request_id:
             text += f' (Request-ID: {self.request_id})'
+        lines = []
         for detail in self.details:
             if isinstance(detail, dict):
                 path = detail.get('path')
                 problem = detail.get('message', '')
-                text += f'\n  {path}: {problem}' if path else f'\n  {problem}'
+                lines.append(f'{path}: {problem}' if path else problem)
             else:
-                text += f'\n  {detail}'
+                lines.append(str(detail))
+        # A message that already lists every problem is not repeated.
+        if not all(line in self.message for line in lines):
+            text += ''.join(f'\n  {line}' for line in lines)
         return text
 
 

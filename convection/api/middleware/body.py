@@ -18,6 +18,7 @@ from oslo_log import log
 
 from convection.api.middleware import errors
 from convection.common import exception
+from convection.i18n import _
 
 LOG = log.getLogger(__name__)
 
@@ -52,8 +53,8 @@ class BodySizeLimit:
             except ValueError:
                 return self._refuse(start_response,
                                     exception.Invalid(
-                                        reason='Content-Length is not a '
-                                               'number.'))
+                                        reason=_('Content-Length is not a '
+                                                 'number.')))
             if size > self.limit:
                 return self._too_large(environ, start_response, size)
         elif _has_body(environ):

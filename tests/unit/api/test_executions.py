@@ -11,13 +11,16 @@
 # under the License.
 
 import datetime
+from unittest import mock
 
+import oslo_messaging as messaging
 import sqlalchemy as sa
 
 from convection.common import states
 from convection.db import api as db_api
 from convection.db.sqlalchemy import models
 from convection.db.sqlalchemy import session
+from convection.engine import rpcapi
 from tests.unit.api import base
 
 
@@ -249,3 +252,27 @@ class CancelExecutionTestCase(base.APITestCase):
 
     def test_cancel_unknown_is_404(self):
         self.assertError(self.post('/v1/executions/nope/cancel'), 404)
+
+
+class LostCastTestCase(base.APITestCase):
+    """The engine cannot be reached (a fault fake:// cannot produce)."""
+
+    def setUp(self):
+        super().setUp()
+        self.create_flow()
+
+    def test_start_is_accepted_and_left_pending(self):
+        with mock.patch.object(
+                rpcapi.EngineAPI, 'start_execution', autospec=True,
+                side_effect=messaging.MessageDeliveryFailure('down')):
+            execution = self.start_execution()
+        stored = db_api.get_execution(execution['id'])
+        self.assertEqual(states.PENDING, stored['state'])
+
+    def test_cancel_is_503(self):
+        execution = self.start_execution()
+        with mock.patch.object(
+                rpcapi.EngineAPI, 'cancel_execution', autospec=True,
+                side_effect=messaging.MessageDeliveryFailure('down')):
+            response = self.post(f'/v1/executions/{execution["id"]}/cancel')
+        self.assertError(response, 503, 'engine service is unreachable')

@@ -13,6 +13,7 @@
 """/v1/executions: start, list, show and cancel executions."""
 
 from oslo_log import log
+import oslo_messaging as messaging
 import pecan
 from pecan import rest
 import wsme
@@ -278,8 +279,15 @@ class ExecutionsController(rest.RestController):
                      '%(version)d stored',
                      {'execution': execution['id'], 'flow': flow['name'],
                       'version': version['version']})
-            pecan.request.engine_api.start_execution(context,
-                                                     execution['id'])
+            try:
+                pecan.request.engine_api.start_execution(context,
+                                                         execution['id'])
+            except messaging.MessagingException:
+                # Stored is enough: the engine starts executions left
+                # PENDING whose cast was lost.
+                LOG.warning('Could not tell the engine to start execution '
+                            '%s; it will start it when it finds it pending',
+                            execution['id'], exc_info=True)
         pecan.response.location = utils.url('executions', execution['id'])
         return Execution.convert(execution)
 
@@ -291,6 +299,12 @@ class ExecutionsController(rest.RestController):
         if execution['state'] in states.EXECUTION_TERMINAL_STATES:
             raise exception.ExecutionAlreadyFinished(
                 execution=execution_id, state=execution['state'])
-        pecan.request.engine_api.cancel_execution(context, execution_id)
+        try:
+            pecan.request.engine_api.cancel_execution(context, execution_id)
+        except messaging.MessagingException as error:
+            LOG.warning('Could not send the cancellation of execution %s '
+                        'to the engine', execution_id, exc_info=True)
+            raise exception.ServiceUnavailable(
+                service='engine', reason=type(error).__name__) from error
         LOG.info('Cancellation of execution %s requested', execution_id)
         return Execution.convert(execution)

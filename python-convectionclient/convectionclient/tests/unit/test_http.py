@@ -161,6 +161,14 @@ class TestErrors(base.ClientTestCase):
             "Invalid flow (HTTP 400) (Request-ID: req-42)\n"
             "  tasks.boot.requires[0]: 'net' is not a task", str(e))
 
+    def test_details_already_in_message_are_not_repeated(self):
+        details = [{'path': 'tasks.a', 'message': 'bad'}]
+        e = self._fail(400, error_body(400, 'Bad Request',
+                                       'Invalid flow: tasks.a: bad',
+                                       details))
+        self.assertEqual('Invalid flow: tasks.a: bad (HTTP 400)', str(e))
+        self.assertEqual(details, e.details)
+
     def test_non_json_error_body(self):
         e = self._fail(502, text='<html>proxy says no</html>')
         self.assertIsInstance(e, exceptions.BadGateway)
