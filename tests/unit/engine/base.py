@@ -12,6 +12,7 @@
 
 """Runs real engine and conductor services in-process on fake://."""
 
+import os
 import time
 
 from oslo_config import cfg
@@ -28,6 +29,7 @@ from convection.engine import manager as engine_manager
 from convection.engine import rpcapi as engine_rpcapi
 from convection.engine import specs
 from tests import base
+from tests.functional import base as functional_base
 from tests.unit.db import backends
 
 CONF = cfg.CONF
@@ -43,12 +45,16 @@ class EngineTestCase(base.TestCase):
     conductors = 1
     # 'sqlite' (the base class's database), 'postgresql' or 'mysql'.
     backend = 'sqlite'
+    # False: fake:// (in-process).
+    rabbitmq = False
 
     def setUp(self):
         super().setUp()
         if self.backend != 'sqlite':
             backends.require(self, self.backend)
             self.useFixture(backends.MigratedDatabase(self.backend))
+        if self.rabbitmq:
+            self.use_rabbitmq()
         self.config(timer_interval=0.05, group='engine')
         self.addCleanup(rpc.cleanup)
         # Flow version ids repeat across test databases.
@@ -57,6 +63,20 @@ class EngineTestCase(base.TestCase):
         self.start_services(self.engines, self.conductors)
         self.addCleanup(self.stop_services)
         self.engine_api = engine_rpcapi.EngineAPI()
+
+    def use_rabbitmq(self):
+        """A vhost of its own: queues are named by topic, and other
+        processes on the broker listen on the same topics."""
+        vhost = functional_base.RabbitVhost()
+        try:
+            vhost.create()
+        except Exception as exc:
+            message = f'Cannot make a RabbitMQ vhost: {exc}'
+            if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
+                self.fail(message)
+            self.skipTest(message)
+        self.addCleanup(vhost.delete)
+        self.config(transport_url=vhost.url)
 
     def start_services(self, engines=1, conductors=1):
         rpc.init(CONF)

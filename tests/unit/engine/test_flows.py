@@ -227,3 +227,17 @@ class TestFlows(base.EngineTestCase):
             [e['to_state'] for e in self.events(execution['id'], 'nap')])
         self.assertLess(task['finished_at'] - task['started_at'],
                         datetime.timedelta(seconds=2.5))
+
+
+class TestFlowsOverRabbitMQ(base.EngineTestCase):
+    """The same engine and conductor over a real broker."""
+
+    rabbitmq = True
+
+    test_chain_succeeds_with_output = \
+        TestFlows.test_chain_succeeds_with_output
+    test_parallel_flow = TestFlows.test_parallel_flow
+    test_failure_fails_the_execution_and_closes_the_rest = \
+        TestFlows.test_failure_fails_the_execution_and_closes_the_rest
+    test_cancel_a_sleeping_execution = \
+        TestFlows.test_cancel_a_sleeping_execution
