@@ -29,6 +29,7 @@ from convection.common import keystone
 from convection.conf import CONF
 from convection.i18n import _
 from convection.tasks import base
+from convection.tasks import registry
 
 LOG = log.getLogger(__name__)
 
@@ -37,6 +38,18 @@ LOG = log.getLogger(__name__)
 MAX_POLL_ERRORS = 10
 
 _SERVICE_NAMES = {clients.ORCHESTRATION: 'Heat', clients.COMPUTE: 'Nova'}
+
+
+def definition_needs_trust(definition):
+    """Whether executions of a flow definition need a Keystone trust.
+
+    True when a task of the flow has a type that calls OpenStack services
+    (see :attr:`CloudTask.needs_trust`); the API then creates the trust
+    when it creates the execution.
+    """
+    types = registry.get_task_types()
+    return any(getattr(types.get(task.get('type')), 'needs_trust', False)
+               for task in (definition.get('tasks') or {}).values())
 
 
 class NoTrust(Exception):
