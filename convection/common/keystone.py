@@ -51,14 +51,17 @@ _service_session = None
 _trust_sessions = {}
 
 
-def _load_service_auth():
-    auth = loading.load_auth_from_conf_options(CONF, _GROUP)
-    if auth is None:
+def _check_configured():
+    if not CONF[_GROUP].auth_type:
         raise exception.ConfigInvalid(
             reason=_('[%s] has no auth_type: Convection cannot act in '
                      'OpenStack clouds without service credentials.')
             % _GROUP)
-    return auth
+
+
+def _load_service_auth():
+    _check_configured()
+    return loading.load_auth_from_conf_options(CONF, _GROUP)
 
 
 def get_service_auth():
@@ -165,6 +168,7 @@ def create_trust_for(context):
 
 
 def _trust_auth(trust_id):
+    _check_configured()
     loader = loading.get_plugin_loader(CONF[_GROUP].auth_type)
     names = {opt.dest for opt in loader.get_options()}
     if 'trust_id' not in names:

@@ -25,6 +25,7 @@ from keystoneauth1 import exceptions as ks_exc
 from oslo_log import log
 
 from convection.common import clients
+from convection.common import exception
 from convection.common import keystone
 from convection.conf import CONF
 from convection.i18n import _
@@ -53,7 +54,11 @@ def definition_needs_trust(definition):
 
 
 class NoTrust(Exception):
-    """The task has no trust to act through."""
+    """The task cannot act through a trust.
+
+    Without a message: the execution has none. With one: why the service
+    cannot use it (no service credentials configured).
+    """
 
 
 def status_of(exc):
@@ -120,7 +125,10 @@ class CloudTask(base.TaskType):
         """
         if not context.trust_id:
             raise NoTrust()
-        return keystone.session_for_trust(context.trust_id)
+        try:
+            return keystone.session_for_trust(context.trust_id)
+        except exception.ConfigInvalid as exc:
+            raise NoTrust(str(exc)) from exc
 
     def poll_delay(self, polls):
         """Seconds before the next check, after ``polls`` checks."""
@@ -148,7 +156,11 @@ class CloudTask(base.TaskType):
                          run_state=dict(run_state, polls=polls + 1,
                                         poll_errors=errors))
 
-    def no_trust(self):
+    def no_trust(self, error):
+        if str(error):
+            # The trust exists, but the service cannot use it.
+            return base.Failed(message=str(error),
+                               error_type='ConfigInvalid', retryable=False)
         return base.Failed(
             message=_('The execution has no Keystone trust, so Convection '
                       'cannot call %(service)s for the tenant.')

@@ -125,8 +125,8 @@ class HeatStackTask(cloud.CloudTask):
     def run(self, context, inputs):
         try:
             heat = clients.heat(self.session(context))
-        except cloud.NoTrust:
-            return self.no_trust()
+        except cloud.NoTrust as error:
+            return self.no_trust(error)
         state = context.run_state
         if state is None:
             try:

@@ -154,8 +154,8 @@ class NovaServerTask(cloud.CloudTask):
     def run(self, context, inputs):
         try:
             nova = clients.nova(self.session(context))
-        except cloud.NoTrust:
-            return self.no_trust()
+        except cloud.NoTrust as error:
+            return self.no_trust(error)
         state = context.run_state
         if state is None:
             try:

@@ -112,6 +112,15 @@ class HeatStackTaskTest(base.TestCase):
         self.assertEqual('MissingTrust', result.error_type)
         self.assertFalse(result.retryable)
 
+    def test_no_service_credentials(self):
+        keystone.reset()
+        self.addCleanup(keystone.reset)
+        result = self.task.run(context(), {'template': TEMPLATE})
+        self.assertEqual('ConfigInvalid', result.error_type)
+        self.assertFalse(result.retryable)
+        self.assertIn('[service_credentials] has no auth_type',
+                      result.message)
+
     def test_create_returns_the_stack_id_at_once(self):
         stub = self.serve(('GET', STACKS, 200, {'stacks': []}),
                           ('POST', STACKS, 201,
