@@ -156,13 +156,14 @@ max_poll_interval = 2
 
     def _require_peers(self):
         try:
-            token = User('alice').session.get_token()
-            headers = {'X-Auth-Token': token}
-            urls = ['http://127.0.0.1:8004/']
+            session = User('alice').session
+            service_types = ['orchestration']
             if self.needs_nova:
-                urls.append('http://127.0.0.1:8774/')
-            for url in urls:
-                requests.get(url, headers=headers, timeout=5)
+                service_types.append('compute')
+            for service_type in service_types:
+                url = session.get_endpoint(service_type=service_type,
+                                           interface='public')
+                requests.get(url, timeout=5)
         except (ks_exc.ClientException, requests.RequestException) as exc:
             message = f'Loopback OpenStack peers unreachable: {exc}'
             if functional_base.IN_CI:
