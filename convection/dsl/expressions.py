@@ -189,7 +189,6 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805
         _check_deadline()
         for arg in (*args, *kwargs.values()):
-            # Recursive macros could otherwise double a string each call.
             if isinstance(arg, (str, list, tuple, dict)):
                 _check_size(len(arg))
         if (isinstance(__obj, types.BuiltinMethodType)
@@ -270,6 +269,16 @@ def has_expression(text):
     return '{' in text and any(m in text for m in _TEMPLATE_MARKERS)
 
 
+# Templates load nothing; the other tags build their output in a buffer
+# that the size limit could only check once it is too late.
+_REFUSED_TAGS = {
+    nodes.Extends: 'extends', nodes.Include: 'include',
+    nodes.Import: 'import', nodes.FromImport: 'from ... import',
+    nodes.Macro: 'macro', nodes.CallBlock: 'call',
+    nodes.FilterBlock: 'filter', nodes.AssignBlock: 'set ... endset',
+}
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _compile(source):
     """Parses and compiles a string once.
@@ -277,12 +286,11 @@ def _compile(source):
     :raises: jinja2.TemplateSyntaxError
     """
     ast = _env.parse(source)
-    loading = ast.find((nodes.Extends, nodes.Include, nodes.Import,
-                        nodes.FromImport))
-    if loading is not None:
+    node = ast.find(tuple(_REFUSED_TAGS))
+    if node is not None:
         raise jinja2.TemplateSyntaxError(
-            _("'extends', 'include' and 'import' cannot be used in flow "
-              "expressions"), loading.lineno)
+            _("'%s' cannot be used in flow expressions") %
+            _REFUSED_TAGS[type(node)], node.lineno)
     body = ast.body
     native = (len(body) == 1 and isinstance(body[0], nodes.Output)
               and len(body[0].nodes) == 1
@@ -427,9 +435,14 @@ def _render_string(source, scope):
                 # StrictUndefined only fails when used, not when returned.
                 result._fail_with_undefined_error()
             return _to_json(result)
-        text = compiled.template.render(scope)
-        _check_size(len(text))
-        return text
+        # Count the output as it is made: a loop may print far more than
+        # the limit long before the deadline.
+        chunks, size = [], 0
+        for chunk in compiled.template.generate(scope):
+            size += len(chunk)
+            _check_size(size)
+            chunks.append(chunk)
+        return ''.join(chunks)
     except _Timeout:
         reason = _("took longer than %s seconds") % (
             CONF.dsl.expression_timeout)

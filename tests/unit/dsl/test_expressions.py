@@ -167,12 +167,23 @@ class SandboxTestCase(base.TestCase):
         self.assertEqual({'input': {'servers': ['a']}}, scope)
 
     def test_no_imports_or_files(self):
-        for source in ('{% import "os" as os %}',
-                       '{% from "os" import system %}',
-                       'x {% include "/etc/passwd" %}',
-                       '{% extends "/etc/passwd" %}'):
-            self.assertRefused(source, "'extends', 'include' and 'import' "
-                                       "cannot be used")
+        for source, tag in (('{% import "os" as os %}', 'import'),
+                            ('{% from "os" import system %}',
+                             'from ... import'),
+                            ('x {% include "/etc/passwd" %}', 'include'),
+                            ('{% extends "/etc/passwd" %}', 'extends')):
+            self.assertRefused(source, f"'{tag}' cannot be used")
+            self.assertEqual(1, len(expressions.check_syntax(source)))
+
+    def test_no_buffering_tags(self):
+        for source, tag in (
+                ('{% macro d(s) %}{{ d(s ~ s) }}{% endmacro %}{{ d("a") }}',
+                 'macro'),
+                ('{% macro m() %}{{ caller() }}{% endmacro %}'
+                 '{% call m() %}x{% endcall %}', 'macro'),
+                ('{% filter upper %}x{% endfilter %}', 'filter'),
+                ('{% set x %}x{% endset %}{{ x }}', 'set ... endset')):
+            self.assertRefused(source, f"'{tag}' cannot be used")
             self.assertEqual(1, len(expressions.check_syntax(source)))
 
     def test_undefined_inside_a_native_value(self):
@@ -213,8 +224,8 @@ class SandboxTestCase(base.TestCase):
                 '{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}',
                 '{% set ns = namespace(l=[1]) %}{% for i in range(64) %}'
                 '{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}',
-                '{% macro d(s, n) %}{{ d(s ~ s, n - 1) if n else s|length }}'
-                '{% endmacro %}{{ d("ab", 64) }}'):
+                '{% for i in range(100000) %}{{ "x" * 100 }}{% endfor %}',
+                '{% for i in range(100000) %}' + 'y' * 100 + '{% endfor %}'):
             exc = self.assertRaises(exception.ExpressionError,
                                     expressions.render, source, SCOPE)
             self.assertIn('larger than 262144 bytes', str(exc))
