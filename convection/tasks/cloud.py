@@ -88,6 +88,12 @@ def message_of(exc):
     return getattr(exc, 'message', None) or str(exc)
 
 
+def _heat_error_type(exc):
+    if isinstance(exc, heat_exc.HTTPException):
+        return exc.error['error'].get('type')
+    return None
+
+
 def is_transient(exc):
     """Whether another try of the same call may succeed."""
     if isinstance(exc, ks_exc.ConnectionError):
@@ -211,6 +217,9 @@ class CloudTask(base.TaskType):
             error_type, retryable = 'RateLimited', True
         elif status >= 500:
             error_type, retryable = 'ServiceUnavailable', True
+        elif _heat_error_type(exc) == 'StackExists':
+            # A 409 that waiting does not cure, unlike a busy stack.
+            error_type, retryable = 'StackExists', False
         else:
             try:
                 error_type = http.HTTPStatus(status).phrase.replace(' ', '')

@@ -262,6 +262,11 @@ class HeatStackTest(PeersTestCase):
         self.assertEqual('alice', stack.stack_owner)
         self.assertIn(f'/{self.alice.project_id}/', stack.links[0]['href'])
 
+        # Another task may not take the name: waiting would not help.
+        result, _ = self.drive(task, self.run_context(self.alice, trust_id), {
+            'stack_name': name, 'template': TEMPLATE})
+        self.assertIn(name, self.assertFailed(result, 'StackExists').message)
+
         # A later task reads the outputs and patches the stack.
         result, _ = self.drive(task, self.run_context(self.alice, trust_id), {
             'action': 'update', 'stack': name, 'existing': True,

@@ -154,13 +154,26 @@ class HeatStackTaskTest(base.TestCase):
         self.assertIn('Engine is busy', result.message)
         self.assertEqual(503, result.details['status'])
 
-    def test_conflict_is_retryable(self):
-        self.serve(('GET', STACKS, 200, {'stacks': []}),
-                   ('POST', STACKS, 409,
-                    heat_error(409, 'The Stack (st) already exists.')))
-        result = self.create()
+    def test_busy_stack_is_retryable(self):
+        self.serve(('PATCH', f'{STACKS}/st/sid', 409,
+                    heat_error(409, 'Stack st already has an action '
+                                    '(UPDATE) in progress.',
+                               'ActionInProgress')),
+                   ('GET', f'{STACKS}/st', 200, stack_body('CREATE_COMPLETE')))
+        result = self.task.run(context(), {'action': 'update', 'stack': 'st',
+                                           'existing': True})
         self.assertEqual('Conflict', result.error_type)
         self.assertTrue(result.retryable)
+        self.assertIn('in progress', result.message)
+
+    def test_existing_stack_name_is_final(self):
+        self.serve(('GET', STACKS, 200, {'stacks': []}),
+                   ('POST', STACKS, 409,
+                    heat_error(409, 'The Stack (st) already exists.',
+                               'StackExists')))
+        result = self.create()
+        self.assertEqual('StackExists', result.error_type)
+        self.assertFalse(result.retryable)
 
     def test_validation_error_is_final(self):
         self.serve(('GET', STACKS, 200, {'stacks': []}),
