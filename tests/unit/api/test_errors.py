@@ -12,6 +12,9 @@
 
 """Every error answers {"error": {"code", "title", "message"}} in JSON."""
 
+import logging
+
+import fixtures
 from oslo_serialization import jsonutils
 import sqlalchemy as sa
 import webob
@@ -142,7 +145,12 @@ class ErrorShapeTestCase(base.APITestCase):
             s.execute(sa.text('DROP TABLE task_executions'))
         self.create_flow()
         execution = self.start_execution()
+        logged = self.useFixture(fixtures.FakeLogger(
+            name='convection.api.middleware.errors', level=logging.ERROR))
         response = self.get(f'/v1/executions/{execution["id"]}/tasks')
+        # The operator gets the cause, with its traceback.
+        self.assertIn('Traceback', logged.output)
+        self.assertIn('no such table: task_executions', logged.output)
         error = self.assertError(response, 500, 'request id req-')
         self.assertNotIn('task_executions', response.text)
         self.assertNotIn('sqlite', response.text.lower())

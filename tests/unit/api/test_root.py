@@ -101,3 +101,33 @@ class MicroversionTestCase(base.APITestCase):
             response = self.get('/v1/flows',
                                 headers={'OpenStack-API-Version': value})
             self.assertError(response, 400, 'OpenStack-API-Version')
+
+
+class CORSTestCase(base.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.config(allowed_origin=['https://dash.example'], group='cors')
+        self.app = self.make_app()
+
+    def test_errors_carry_cors_headers(self):
+        response = self.get('/v1/nowhere',
+                            headers={'Origin': 'https://dash.example'})
+        self.assertError(response, 404)
+        self.assertEqual('https://dash.example',
+                         response.headers['Access-Control-Allow-Origin'])
+        self.assertIn('X-OpenStack-Request-ID',
+                      response.headers['Access-Control-Expose-Headers'])
+
+    def test_preflight_allows_microversion_header(self):
+        response = self.app.options(
+            '/v1/flows', headers={
+                'Origin': 'https://dash.example',
+                'Access-Control-Request-Method': 'POST',
+                'Access-Control-Request-Headers':
+                    'OpenStack-API-Version,Content-Type'})
+        self.assertEqual(200, response.status_int)
+        self.assertEqual('https://dash.example',
+                         response.headers['Access-Control-Allow-Origin'])
+        allowed = response.headers['Access-Control-Allow-Headers'].lower()
+        self.assertIn('openstack-api-version', allowed)
