@@ -15,7 +15,6 @@
 import threading
 
 from oslo_config import cfg
-from oslo_log import log
 from pecan import hooks
 import webob
 
@@ -24,7 +23,6 @@ from convection.common import context
 from convection.common import rpc
 from convection.engine import rpcapi
 
-LOG = log.getLogger(__name__)
 CONF = cfg.CONF
 
 

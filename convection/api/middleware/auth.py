@@ -13,9 +13,6 @@
 """Authentication: Keystone tokens with public routes, or noauth."""
 
 from keystonemiddleware import auth_token
-from oslo_log import log
-
-LOG = log.getLogger(__name__)
 
 # Version discovery needs no token; /healthcheck is answered further out.
 PUBLIC_ROUTES = frozenset(('/', '/v1', '/v1/'))
