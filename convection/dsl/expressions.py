@@ -65,9 +65,92 @@ def _check_deadline():
         raise _Timeout()
 
 
+def _size_limit():
+    # Read once per evaluation: oslo.config lookups are slow in loops.
+    limit = getattr(_local, 'size_limit', None)
+    return CONF.dsl.max_expression_result_size if limit is None else limit
+
+
 def _check_size(size):
-    if size > CONF.dsl.max_expression_result_size:
+    if size > _size_limit():
         raise _TooLarge()
+
+
+def _check_data_size(value):
+    """Refuses a value whose JSON text would pass the size limit."""
+    limit = _size_limit()
+    if _data_size(value, limit) > limit:
+        raise _TooLarge()
+
+
+def _data_size(value, limit):
+    """About the length of a value's JSON text, counted up to ``limit``.
+
+    Lists and dicts may share items (``{% set b = [a, a] %}`` nested a few
+    times), so their text can be exponentially larger than the memory they
+    take; this walk counts shared items each time, as their text would,
+    and stops as soon as ``limit`` is passed.
+    """
+    size = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            size += len(item) + 3
+        elif isinstance(item, dict):
+            size += 2
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            size += 2
+            todo.extend(item)
+        elif isinstance(item, int):
+            size += item.bit_length() // 3 + 2
+        else:
+            size += 2
+        if size > limit:
+            break
+    return size
+
+
+# Filters that only pick, count or reorder items and make no text: they
+# may look at data larger than the size limit (a big task output).
+_STRUCTURE_FILTERS = frozenset([
+    'abs', 'attr', 'batch', 'bool', 'count', 'd', 'default', 'dictsort',
+    'first', 'float', 'groupby', 'int', 'items', 'last', 'length', 'list',
+    'map', 'max', 'min', 'random', 'reject', 'rejectattr', 'reverse',
+    'round', 'select', 'selectattr', 'slice', 'sort', 'unique',
+])
+
+
+def _sized_filter(func):
+    """Checks the data a filter gets before it turns it into text."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        _check_deadline()
+        for arg in (*args, *kwargs.values()):
+            _check_data_size(arg)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _guarded_concat(*parts):
+    """``a ~ b``: Jinja2 turns each part into text, unchecked."""
+    _check_deadline()
+    for part in parts:
+        _check_data_size(part)
+    text = ''.join(str(part) for part in parts)
+    _check_size(len(text))
+    return text
+
+
+def _finalize(value):
+    """Every ``{{ ... }}`` printed as text passes here first."""
+    if getattr(_local, 'deadline', None) is not None:
+        _check_data_size(value)
+    return value
 
 
 def _guard_iter(iterable):
@@ -143,9 +226,40 @@ class _Namespace(jinja2.utils.Namespace):
 
     def __setitem__(self, name, value):
         _check_deadline()
-        if isinstance(value, (str, list, tuple, dict)):
-            _check_size(len(value))
+        _check_data_size(value)
         super().__setitem__(name, value)
+
+
+def _check_replace(text, old, new):
+    if isinstance(text, str) and isinstance(old, str) and isinstance(
+            new, str) and len(new) > len(old):
+        count = text.count(old) if old else len(text) + 1
+        _check_size(len(text) + count * (len(new) - len(old)))
+
+
+def _check_join(items, separator):
+    if isinstance(separator, str):
+        _check_size(len(separator) * max(len(items) - 1, 0))
+    _check_data_size(items)
+
+
+@jinja2.pass_eval_context
+def _safe_join(eval_ctx, value, d='', attribute=None):
+    items = list(value)
+    _check_join(items, d)
+    return jinja2.filters.do_join(eval_ctx, items, d, attribute)
+
+
+@jinja2.pass_eval_context
+def _safe_replace(eval_ctx, s, old, new, count=None):
+    _check_replace(str(s), old, new)
+    return jinja2.filters.do_replace(eval_ctx, s, old, new, count)
+
+
+def _safe_indent(s, width=4, first=False, blank=False):
+    if isinstance(width, int):
+        _check_size(len(str(s)) + (str(s).count('\n') + 1) * width)
+    return jinja2.filters.do_indent(s, width, first, blank)
 
 
 # str methods that pad to a width given as an argument.
@@ -160,16 +274,23 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
 
     def __init__(self):
         super().__init__(undefined=jinja2.StrictUndefined,
-                         autoescape=False, keep_trailing_newline=True)
+                         autoescape=False, keep_trailing_newline=True,
+                         finalize=_finalize)
         self.globals = {
             'range': _capped_range,
             'dict': dict,
             'namespace': _Namespace,
+            '_guard_iter': _guard_iter,
+            '_guarded_concat': _guarded_concat,
         }
-        for name in ('center', 'indent'):
-            self.filters[name] = _capped_args(self.filters[name])
+        self.filters['center'] = _capped_args(self.filters['center'])
+        self.filters['indent'] = _safe_indent
+        self.filters['join'] = _safe_join
+        self.filters['replace'] = _safe_replace
         self.filters['format'] = _safe_format_filter
-        self.globals['_guard_iter'] = _guard_iter
+        self.filters = {
+            name: func if name in _STRUCTURE_FILTERS else _sized_filter(func)
+            for name, func in self.filters.items()}
 
     def is_safe_attribute(self, obj, attr, value):
         _check_deadline()
@@ -189,14 +310,20 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805
         _check_deadline()
         for arg in (*args, *kwargs.values()):
-            if isinstance(arg, (str, list, tuple, dict)):
-                _check_size(len(arg))
+            _check_data_size(arg)
         if (isinstance(__obj, types.BuiltinMethodType)
-                and isinstance(__obj.__self__, str)
-                and __obj.__name__ in _PADDING_METHODS):
-            for arg in (*args, *kwargs.values()):
-                if isinstance(arg, int):
-                    _check_size(arg)
+                and isinstance(__obj.__self__, str)):
+            text, method = __obj.__self__, __obj.__name__
+            if method in _PADDING_METHODS:
+                for arg in (*args, *kwargs.values()):
+                    if isinstance(arg, int):
+                        _check_size(arg)
+            elif method == 'replace' and len(args) >= 2:
+                _check_replace(text, *args[:2])
+            elif method == 'join' and args:
+                items = list(args[0])
+                _check_join(items, text)
+                args = (items, *args[1:])
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value):
@@ -220,8 +347,11 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
                 raise _TooLarge(_("the product is too large a number"))
             for seq, times in ((left, right), (right, left)):
                 if (isinstance(seq, (str, list, tuple))
-                        and isinstance(times, int)):
-                    _check_size(len(seq) * times)
+                        and isinstance(times, int) and times > 0):
+                    # A list's items may be large: [big] * 1000.
+                    size = len(seq) if isinstance(seq, str) else _data_size(
+                        seq, _size_limit())
+                    _check_size(size * times)
         elif operator == '**':
             if (isinstance(left, int) and isinstance(right, int)
                     and abs(left) > 1 and right > 0
@@ -230,7 +360,7 @@ class SandboxedEnvironment(sandbox.ImmutableSandboxedEnvironment):
                                   "number") % {'left': left, 'right': right})
         elif operator == '+' and isinstance(left, (str, list, tuple)):
             if isinstance(right, (str, list, tuple)):
-                _check_size(len(left) + len(right))
+                _check_data_size([left, right])
         elif operator == '%' and isinstance(left, str):
             _check_percent_format(left)
         return super().call_binop(context, operator, left, right)
@@ -256,12 +386,31 @@ class _Compiled:
         self.references = frozenset(_task_references(ast))
 
 
-def _guard_loops(ast):
+def _guard(ast):
+    """Rewrites what the sandbox cannot intercept into checked calls.
+
+    ``for`` loops check the deadline at each step; ``a ~ b`` checks the
+    size of what it turns into text.
+    """
     for loop in ast.find_all(nodes.For):
         loop.iter = nodes.Call(nodes.Name('_guard_iter', 'load'),
                                [loop.iter], [], None, None,
                                lineno=loop.lineno)
+    for parent in list(ast.find_all(nodes.Node)):
+        for field in parent.fields:
+            value = getattr(parent, field, None)
+            if isinstance(value, nodes.Concat):
+                setattr(parent, field, _concat_call(value))
+            elif isinstance(value, list):
+                setattr(parent, field, [
+                    _concat_call(item) if isinstance(item, nodes.Concat)
+                    else item for item in value])
     return ast
+
+
+def _concat_call(concat):
+    return nodes.Call(nodes.Name('_guarded_concat', 'load'), concat.nodes,
+                      [], None, None, lineno=concat.lineno)
 
 
 def has_expression(text):
@@ -301,7 +450,7 @@ def _compile(source):
         compiled = nodes.Template(
             [nodes.Assign(nodes.Name('result', 'store'), body[0].nodes[0],
                           lineno=1)], lineno=1)
-    template = _env.from_string(_guard_loops(compiled))
+    template = _env.from_string(_guard(compiled))
     return _Compiled(source, template, native, ast)
 
 
@@ -425,6 +574,7 @@ def _render_string(source, scope):
         raise exception.ExpressionError(
             expression=source, reason=exc.message) from None
     _local.deadline = time.monotonic() + CONF.dsl.expression_timeout
+    _local.size_limit = CONF.dsl.max_expression_result_size
     try:
         if compiled.native:
             context = compiled.template.new_context(scope)
@@ -459,16 +609,24 @@ def _render_string(source, scope):
         # the engine needs an ExpressionError, whatever the cause.
         reason = str(exc) or type(exc).__name__
     finally:
-        _local.deadline = None
+        _local.deadline = _local.size_limit = None
     raise exception.ExpressionError(expression=source, reason=reason)
+
+
+_JSON_SCALARS = frozenset([str, int, float, bool, type(None)])
 
 
 def _to_json(result):
     """Turns a native result into JSON data, within the size limit."""
+    if type(result) in _JSON_SCALARS:
+        if isinstance(result, str):
+            _check_size(len(result))
+        return result
     if isinstance(result, (types.GeneratorType, range, tuple, map, filter)):
         result = list(result)
     elif isinstance(result, markupsafe.Markup):
         result = str(result)
+    _check_data_size(result)
     try:
         text = jsonutils.dump_as_bytes(result, default=_not_json)
     except ValueError as exc:

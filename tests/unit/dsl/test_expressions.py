@@ -234,6 +234,28 @@ class SandboxTestCase(base.TestCase):
             '{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}',
             SCOPE))
 
+    def test_shared_items_are_counted_each_time(self):
+        nest = ('{% set a = [input.big] %}'
+                '{% set b = [a, a, a, a, a, a, a, a, a, a] %}'
+                '{% set c = [b, b, b, b, b, b, b, b, b, b] %}'
+                '{% set d = [c, c, c, c, c, c, c, c, c, c] %}')
+        scope = {'input': {'big': 'x' * 1000}}
+        for source in (nest + '{{ d }}', nest + '{{ d|tojson }}',
+                       nest + '{{ d|join }}', nest + '{{ d ~ "" }}',
+                       nest + '{{ "{}".format(d) }}',
+                       nest + '{{ "%s" % (d,) }}',
+                       nest + '{% set ns = namespace(v=d) %}',
+                       '{{ [input.big] * 1000 }}',
+                       '{{ [input.big] * 200 + [input.big] * 200 }}'):
+            exc = self.assertRaises(exception.ExpressionError,
+                                    expressions.render, source, scope)
+            self.assertIn('larger than 262144 bytes', str(exc))
+        # Building the nest is fine; only turning it into text is not.
+        self.assertEqual('10', expressions.render(nest + '{{ d|length }}',
+                                                  scope))
+        self.assertEqual('-' * 80000,
+                         expressions.render("{{ '-' * 80000 }}", scope))
+
     def test_power_is_capped(self):
         self.assertRefused('{{ 2 ** 100000 }}', 'too large a number')
         self.assertRefused(
@@ -254,6 +276,25 @@ class SandboxTestCase(base.TestCase):
             self.assertRaises(exception.ExpressionError,
                               expressions.render, source, SCOPE)
         self.assertEqual('  1', expressions.render("{{ '%3d' % 1 }}", SCOPE))
+
+    def test_text_builders_are_capped(self):
+        for source in (
+                "{{ ('a' * 100000)|replace('a', 'x' * 1000) }}",
+                "{{ ('a' * 100000).replace('a', 'x' * 1000) }}",
+                "{{ range(1000)|join('x' * 200000) }}",
+                "{{ ('x' * 200000).join(range(1000)|map('string')) }}",
+                "{{ ('\n' * 100000)|indent(200, true, true) }}"):
+            exc = self.assertRaises(exception.ExpressionError,
+                                    expressions.render, source, SCOPE)
+            self.assertIn('larger than', str(exc))
+        self.assertEqual('a-b', expressions.render(
+            "{{ input.servers|join('-') }}", SCOPE))
+        self.assertEqual('a|b', expressions.render(
+            "{{ '|'.join(input.servers) }}", SCOPE))
+        self.assertEqual('Bnn', expressions.render(
+            "{{ input.who|replace('A', 'B')|replace('n', 'n') }}", SCOPE))
+        self.assertEqual('  x\n  y', expressions.render(
+            "{{ 'x\ny'|indent(2, true) }}", SCOPE))
 
     def test_result_size_limit(self):
         self.config(max_expression_result_size=1024, group='dsl')
