@@ -55,6 +55,10 @@ def _configure():
             return
         known = {opt.dest for opt in db_options.database_opts}
         _context_manager.configure(
+            # thread_checkin makes every connection check-in call
+            # time.sleep(0) so that eventlet switches greenthreads; under
+            # native threads it only costs (about 1.5 ms here).
+            thread_checkin=False,
             **{k: v for k, v in CONF.database.items() if k in known})
         _configured = True
 
