@@ -18,6 +18,7 @@ from convection.policies import base
 from convection.policies import execution
 from convection.policies import flow
 from convection.policies import queue
+from convection.policies import signal
 from convection.policies import task_type
 from convection.policies import webhook
 
@@ -28,4 +29,5 @@ def list_rules():
                                 execution.list_rules(),
                                 task_type.list_rules(),
                                 queue.list_rules(),
-                                webhook.list_rules()))
+                                webhook.list_rules(),
+                                signal.list_rules()))

@@ -421,3 +421,27 @@ class WebhookDelivery(Base):
     updated_at = sa.Column(UTCDateTime, nullable=True, onupdate=_utcnow)
     delivered_at = sa.Column(UTCDateTime, nullable=True)
 
+
+
+class Signal(Base):
+    """A payload sent to an execution, for a ``wait`` task to take."""
+
+    __tablename__ = 'signals'
+    __table_args__ = (
+        sa.Index('signals_execution_id_name_idx', 'execution_id', 'name',
+                 'consumed_at'),
+    )
+
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    execution_id = sa.Column(sa.String(UUID_LEN),
+                             sa.ForeignKey('executions.id',
+                                           ondelete='CASCADE'),
+                             nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    payload = sa.Column(JSONEncoded, nullable=True)
+    user_id = sa.Column(sa.String(64), nullable=True)
+    # The wait task that took it; None while no task waited for it.
+    task_execution_id = sa.Column(sa.String(UUID_LEN), nullable=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+    consumed_at = sa.Column(UTCDateTime, nullable=True)

@@ -23,6 +23,7 @@ from convection import dsl
 from convection.api import expose
 from convection.api.controllers.v1 import collection
 from convection.api.controllers.v1 import flows
+from convection.api.controllers.v1 import signals
 from convection.api.controllers.v1 import types
 from convection.api.controllers.v1 import utils
 from convection.common import exception
@@ -194,6 +195,7 @@ class ExecutionsController(rest.RestController):
 
     tasks = ExecutionTasksController()
     events = ExecutionEventsController()
+    signals = signals.SignalsController()
 
     _custom_actions = {'cancel': ['POST']}
 
