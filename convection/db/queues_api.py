@@ -664,6 +664,22 @@ def get_item_for_task(task_execution_id):
         return _item_dict(item) if item is not None else None
 
 
+def progress_of(task_ids):
+    """``{task id: progress}`` of the newest item of each task that has one.
+    """
+    if not task_ids:
+        return {}
+    item = models.WorkItem
+    with session.reader() as s:
+        rows = s.execute(
+            sa.select(item.task_execution_id, item.progress)
+            .where(item.task_execution_id.in_(task_ids),
+                   item.progress.is_not(None))
+            .order_by(item.created_at, item.id)).all()
+    # Later rows (newer items) overwrite earlier ones.
+    return dict(rows)
+
+
 def queue_stats(project_id, queue):
     """What a queue holds now.
 

@@ -123,6 +123,10 @@ class ClaimsAPITest(WorkerAPITestCase):
         self.assertEqual(200, response.status_int, response.text)
         self.assertEqual({'percent': 50}, response.json['progress'])
 
+        tasks = self.get(f"/v1/executions/{item['execution_id']}/tasks",
+                         persona='reader').json['tasks']
+        self.assertEqual([{'percent': 50}], [t['progress'] for t in tasks])
+
         stats = self.get('/v1/queues/images', persona='reader').json
         self.assertEqual((0, 1, ['w1']), (stats['backlog'],
                                           stats['in_flight'],

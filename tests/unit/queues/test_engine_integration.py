@@ -77,6 +77,9 @@ class TenantTaskTypeFlowTest(base.EngineTestCase):
         self.assertEqual({'image': 'cirros'}, item['input'])
         self.assertEqual(task['id'], item['task_id'])
         self.assertIsNone(self.tasks(execution_id)['b']['blocked_on'])
+        queues_api.heartbeat(PROJECT, item['claim_token'], {'percent': 10})
+        self.assertEqual({task['id']: {'percent': 10}},
+                         queues_api.progress_of([task['id'], 'other']))
         self.report(queues_api.complete(PROJECT, item['claim_token'],
                                         {'size': 42}))
         execution = self.wait_for(execution_id)

@@ -30,6 +30,7 @@ from convection.common import exception
 from convection.common import policy
 from convection.common import states
 from convection.db import api as db_api
+from convection.db import queues_api
 from convection.i18n import _
 
 LOG = log.getLogger(__name__)
@@ -108,6 +109,8 @@ class Task(types.APIBase):
     started_at = wtypes.datetime.datetime
     finished_at = wtypes.datetime.datetime
     duration = float
+    progress = types.jsontype
+    """What its worker last reported in a heartbeat (tenant task types)."""
 
 
 class TaskCollection(collection.Collection):
@@ -168,8 +171,10 @@ class ExecutionTasksController(rest.RestController):
                 err=_('marker %s is not the id of a task of this '
                       'execution.') % marker)
         rows, more = utils.page(rows, limit)
+        progress = queues_api.progress_of([row['id'] for row in rows])
         return TaskCollection.make(
-            [Task.from_dict(row) for row in rows], more,
+            [Task.from_dict(dict(row, progress=progress.get(row['id'])))
+             for row in rows], more,
             ('executions', execution_id, 'tasks'), limit, state=state,
             name=name)
 
