@@ -197,6 +197,27 @@ class _WorkerTests:
         self.assertEqual({'n': 3},
                          self.tasks(execution['id'])['t']['output'])
 
+    def test_signal_resumes_a_waiting_flow(self):
+        execution = self.run_flow(
+            {'approval': {'type': 'wait',
+                          'with': {'signal': 'approved', 'timeout': 120}},
+             'after': {'type': 'echo', 'requires': ['approval'],
+                       'with': {'by': '{{ tasks.approval.output.payload'
+                                      '.by }}'}}},
+            output={'by': '{{ tasks.after.output.by }}'})
+        self.wait('the wait task to wait', lambda: self.tasks(
+            execution['id']).get('approval', {}).get('state') == 'WAITING')
+        self.post(f"/v1/executions/{execution['id']}/signals/approved",
+                  {'payload': {'by': 'rita'}}, user='bob', expect=404)
+        self.post(f"/v1/executions/{execution['id']}/signals/approved",
+                  {'payload': {'by': 'rita'}}, expect=202)
+        execution = self.wait_for_execution(execution['id'], TERMINAL,
+                                            timeout=30)
+        self.assertEqual('SUCCEEDED', execution['state'], execution)
+        self.assertEqual({'by': 'rita'}, execution['output'])
+        self.post(f"/v1/executions/{execution['id']}/signals/approved",
+                  {'payload': None}, expect=409)
+
     def test_signed_webhooks_reach_a_local_receiver(self):
         rcv = self.useFixture(receiver.Receiver())
         name = base.unique_name('hooked')
