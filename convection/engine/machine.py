@@ -72,6 +72,7 @@ TIMERS = models.Timer.__table__
 TASK_WAKEUP = 'task_wakeup'
 TASK_RETRY = 'task_retry'
 TASK_TIMEOUT = 'task_timeout'
+EXECUTION_TIMEOUT = 'execution_timeout'
 
 _ACTIVE = tuple(states.TASK_ACTIVE_STATES)
 _STARTED = (states.RUNNING, states.WAITING)
@@ -369,6 +370,15 @@ class _Transition:
             error['task'] = task
         self.set_execution(states.FAILED, error=error, finished_at=self.now)
 
+    def time_out(self):
+        """The flow's own timeout passed: stop everything."""
+        self.close_active_tasks(pending_to=states.SKIPPED)
+        self.set_execution(
+            states.TIMED_OUT, stop_reason='timeout', finished_at=self.now,
+            error={'message': _('The execution did not finish within its '
+                                'timeout of %s seconds.') %
+                   self.spec.timeout})
+
     def finish_if_done(self):
         active = self.s.execute(
             sa.select(sa.func.count()).select_from(TASKS).where(
@@ -386,6 +396,10 @@ class _Transition:
                 self.fail_execution(
                     _('The flow output could not be rendered: %s') % exc)
                 return
+        if self.spec.timeout:
+            # Only the flow's timeout timer can be left.
+            self.s.execute(sa.delete(TIMERS).where(
+                TIMERS.c.execution_id == self.execution_id))
         self.set_execution(states.SUCCEEDED, output=output,
                            finished_at=self.now)
 
@@ -458,6 +472,9 @@ def start_execution(execution_id, host):
         if tr is None:
             return None, []
         tr.set_execution(states.RUNNING, started_at=tr.now)
+        if tr.spec.timeout:
+            tr.timer(EXECUTION_TIMEOUT, tr.now + datetime.timedelta(
+                seconds=tr.spec.timeout))
         rows = []
         for name, task_spec in tr.spec.tasks.items():
             rows.append({
@@ -585,9 +602,13 @@ def fire_timers(execution_id, host, now=None):
                       TASKS.c.attempt, TASKS.c.blocked_on,
                       TASKS.c.run_state, TASKS.c.started_at)
             .where(TASKS.c.id.in_(
-                sorted({t['task_execution_id'] for t in due})))).mappings()
+                sorted({t['task_execution_id'] for t in due
+                        if t['task_execution_id'] is not None})))).mappings()
         tasks = {row['id']: dict(row) for row in rows}
         for timer in due:
+            if timer['kind'] == EXECUTION_TIMEOUT:
+                tr.time_out()
+                break
             task = tasks.get(timer['task_execution_id'])
             attempt = (timer['payload'] or {}).get('attempt')
             if task is None or task['attempt'] != attempt:

@@ -114,10 +114,11 @@ class EngineTestCase(base.TestCase):
             'input': input or {}})
         return execution
 
-    def run_flow(self, tasks, input=None, timeout=20, **extra):
+    def run_flow(self, tasks, input=None, wait=20, **extra):
+        """Run a flow to its end; ``extra`` are flow keys (output...)."""
         execution = self.create_execution(tasks, input=input, **extra)
         self.engine_api.start_execution(self.context(), execution['id'])
-        return self.wait_for(execution['id'], timeout=timeout)
+        return self.wait_for(execution['id'], timeout=wait)
 
     def context(self):
         return context.RequestContext(project_id=PROJECT, user_id=USER)

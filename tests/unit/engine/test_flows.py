@@ -166,6 +166,26 @@ class TestFlows(base.EngineTestCase):
         self.assertIn('did not finish within 0.2 seconds',
                       execution['error']['message'])
 
+    def test_flow_timeout(self):
+        execution = self.run_flow(
+            {'nap': {'type': 'sleep', 'with': {'seconds': 30}},
+             'after': {'type': 'noop', 'requires': ['nap']}},
+            timeout='300ms')
+        self.assertEqual(states.TIMED_OUT, execution['state'])
+        self.assertEqual('timeout', execution['stop_reason'])
+        self.assertIn('timeout of 0.3 seconds', execution['error']['message'])
+        tasks = self.tasks(execution['id'])
+        self.assertEqual(states.CANCELLED, tasks['nap']['state'])
+        self.assertEqual(states.SKIPPED, tasks['after']['state'])
+
+    def test_flow_timeout_timer_goes_when_the_flow_ends(self):
+        execution = self.run_flow({'a': {'type': 'noop'}}, timeout=60)
+        self.assertEqual(states.SUCCEEDED, execution['state'])
+        with session.reader() as s:
+            self.assertEqual(0, s.execute(sa.select(sa.func.count())
+                                          .select_from(models.Timer))
+                             .scalar())
+
     def test_timeout_timer_goes_when_the_task_succeeds(self):
         execution = self.run_flow({'a': {'type': 'noop', 'timeout': 60}})
         self.assertEqual(states.SUCCEEDED, execution['state'])
