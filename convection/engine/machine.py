@@ -337,8 +337,10 @@ class _Transition:
     # Executions
 
     def close_active_tasks(self, pending_to):
-        """End every active task: PENDING ones to ``pending_to``, started
-        ones to CANCELLED; their timers go."""
+        """End every active task and delete the execution's timers.
+
+        PENDING tasks go to ``pending_to``, started ones to CANCELLED.
+        """
         rows = self.s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
                       TASKS.c.attempt)
@@ -439,8 +441,10 @@ def _open(db_session, execution_id, host, expected_state):
 
 
 def _transition(db_session, execution, host):
-    """A transition of a locked execution, or None if its flow is unusable
-    (the execution is then failed)."""
+    """A transition of a locked execution.
+
+    :returns: None if its flow is unusable (the execution is then failed).
+    """
     reason = None
     spec = None
     if execution['flow_version_id'] is None:
@@ -694,8 +698,10 @@ def expired_leases(now, limit):
 
 
 def stuck_pending_executions(older_than, limit):
-    """Ids of executions still PENDING although created before
-    ``older_than`` (the API's cast to the engine was lost)."""
+    """Ids of executions PENDING since before ``older_than``.
+
+    The API's cast to the engine was lost for those.
+    """
     with session.reader() as s:
         rows = s.execute(
             sa.select(EXECUTIONS.c.id)

@@ -65,8 +65,11 @@ class EngineTestCase(base.TestCase):
         self.engine_api = engine_rpcapi.EngineAPI()
 
     def use_rabbitmq(self):
-        """A vhost of its own: queues are named by topic, and other
-        processes on the broker listen on the same topics."""
+        """Use a RabbitMQ vhost of this test's own.
+
+        Queues are named by topic, and other processes on the broker
+        listen on the same topics.
+        """
         vhost = functional_base.RabbitVhost()
         try:
             vhost.create()
