@@ -414,7 +414,13 @@ def _error(message, error_type, retryable=True, details=None):
     return error
 
 
-def _lock_execution(db_session, execution_id):
+def _lock_execution(db_session, execution_id, skip_locked=False):
+    """Lock the execution row (SELECT ... FOR UPDATE) and read it.
+
+    :param skip_locked: for sweeps: if another engine holds the row,
+        answer None at once instead of waiting (PostgreSQL, MariaDB; SQLite
+        serializes writers anyway).
+    """
     row = db_session.execute(
         sa.select(EXECUTIONS.c.id, EXECUTIONS.c.state,
                   EXECUTIONS.c.flow_name, EXECUTIONS.c.flow_version_id,
@@ -422,13 +428,14 @@ def _lock_execution(db_session, execution_id):
                   EXECUTIONS.c.project_id, EXECUTIONS.c.user_id,
                   EXECUTIONS.c.trust_id)
         .where(EXECUTIONS.c.id == execution_id)
-        .with_for_update()).mappings().first()
+        .with_for_update(skip_locked=skip_locked)).mappings().first()
     return dict(row) if row is not None else None
 
 
-def _open(db_session, execution_id, host, expected_state):
+def _open(db_session, execution_id, host, expected_state,
+          skip_locked=False):
     """Lock the execution; a transition if it is in ``expected_state``."""
-    execution = _lock_execution(db_session, execution_id)
+    execution = _lock_execution(db_session, execution_id, skip_locked)
     if execution is None:
         LOG.debug('Execution %s is gone', execution_id)
         return None
@@ -583,7 +590,9 @@ def fire_timers(execution_id, host, now=None):
     """
     now = now or timeutils.utcnow()
     with session.writer() as s:
-        execution = _lock_execution(s, execution_id)
+        # Another engine busy with this execution fires them, or the next
+        # sweep does.
+        execution = _lock_execution(s, execution_id, skip_locked=True)
         if execution is None:
             return None, []
         due = s.execute(
@@ -652,7 +661,8 @@ def expire_lease(execution_id, task_id, host, now=None):
     """
     now = now or timeutils.utcnow()
     with session.writer() as s:
-        tr = _open(s, execution_id, host, states.RUNNING)
+        tr = _open(s, execution_id, host, states.RUNNING,
+                   skip_locked=True)
         if tr is None:
             return None, []
         task = s.execute(
