@@ -53,6 +53,10 @@ def get_notifier():
     with _notifier_lock:
         if _notifier is None:
             transport = messaging.get_notification_transport(CONF)
+            # oslo.messaging retries forever by default, which would stall
+            # the engine during a broker outage; an explicit setting wins.
+            CONF.set_default('retry', 1,
+                             group='oslo_messaging_notifications')
             _notifier = messaging.Notifier(
                 transport, publisher_id=f'{PUBLISHER}.{CONF.host}')
         return _notifier

@@ -21,6 +21,7 @@ import oslo_messaging as messaging
 from convection.common import notifications
 from convection.common import states
 from convection.webhooks import api as webhooks_api
+from tests import base as test_base
 from tests.unit.engine import base
 
 CONF = cfg.CONF
@@ -90,3 +91,21 @@ class EngineNotificationsTest(base.EngineTestCase):
             base.PROJECT, hook['id'])}
         self.assertEqual({'execution.RUNNING', 'task.RUNNING',
                           'task.SUCCEEDED', 'execution.SUCCEEDED'}, events)
+
+
+class NotifierRetryTest(test_base.TestCase):
+
+    use_database = False
+
+    def setUp(self):
+        super().setUp()
+        notifications.reset()
+        self.addCleanup(notifications.reset)
+
+    def test_broker_outage_does_not_stall_transitions(self):
+        self.assertEqual(1, notifications.get_notifier().retry)
+
+    def test_operator_setting_wins(self):
+        messaging.get_notification_transport(CONF)
+        self.config(retry=5, group='oslo_messaging_notifications')
+        self.assertEqual(5, notifications.get_notifier().retry)
