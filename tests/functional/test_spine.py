@@ -56,7 +56,8 @@ class _SpineTests:
                          user=user, expect=expect).json()
 
     def test_version_discovery_needs_no_token(self):
-        self.get('/', user=None, expect=200)
+        root = self.get('/', user=None, expect=200).json()
+        self.assertEqual(['v1'], [v['id'] for v in root['versions']])
         self.get('/v1', user=None, expect=200)
 
     def test_flow_runs_to_success(self):
