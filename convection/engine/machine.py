@@ -40,6 +40,7 @@ Rules:
 """
 
 import datetime
+import functools
 
 import jsonschema
 from oslo_config import cfg
@@ -147,9 +148,9 @@ class _Transition:
 
     def set_task(self, task, to_state, details=None, **values):
         transitions.check_task(task['state'], to_state)
-        self.s.execute(sa.update(TASKS).where(TASKS.c.id == task['id'])
-                       .values(state=to_state, updated_at=self.now,
-                               **values))
+        self.s.execute(_task_update(frozenset(values)),
+                       dict(values, task_id=task['id'], state=to_state,
+                            updated_at=self.now))
         self.event('task', task['state'], to_state,
                    attempt=values.get('attempt', task['attempt']),
                    task=task, details=details)
@@ -404,6 +405,20 @@ class _Transition:
                 TIMERS.c.execution_id == self.execution_id))
         self.set_execution(states.SUCCEEDED, output=output,
                            finished_at=self.now)
+
+
+@functools.lru_cache(maxsize=64)
+def _task_update(keys):
+    """``UPDATE task_executions`` of one task, built once per column set.
+
+    Building and hashing a new statement for every transition costs more
+    than running it; the few column sets the engine uses are cached.
+    """
+    columns = {key: sa.bindparam(key) for key in keys}
+    columns.update(state=sa.bindparam('state'),
+                   updated_at=sa.bindparam('updated_at'))
+    return sa.update(TASKS).where(
+        TASKS.c.id == sa.bindparam('task_id')).values(columns)
 
 
 def _error(message, error_type, retryable=True, details=None):
