@@ -164,12 +164,9 @@ class _Transition:
     def tasks_by_name(self, names):
         if not names:
             return {}
-        rows = self.s.execute(
-            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt, TASKS.c.type, TASKS.c.started_at)
-            .where(TASKS.c.execution_id == self.execution_id,
-                   TASKS.c.item_index == _PLAIN,
-                   TASKS.c.name.in_(sorted(names)))).mappings()
+        rows = self.s.execute(_TASKS_BY_NAME, {
+            'execution_id': self.execution_id,
+            'names': sorted(names)}).mappings()
         tasks = {row['name']: dict(row) for row in rows}
         for name, task in tasks.items():
             self.states.setdefault(name, task['state'])
@@ -407,6 +404,23 @@ class _Transition:
                            finished_at=self.now)
 
 
+# Hot-path statements, built once (see _task_update).
+_TASKS_BY_NAME = sa.select(
+    TASKS.c.id, TASKS.c.name, TASKS.c.state, TASKS.c.attempt, TASKS.c.type,
+    TASKS.c.started_at).where(
+        TASKS.c.execution_id == sa.bindparam('execution_id'),
+        TASKS.c.item_index == _PLAIN,
+        TASKS.c.name.in_(sa.bindparam('names', expanding=True)))
+
+_LOCK = sa.select(
+    EXECUTIONS.c.id, EXECUTIONS.c.state, EXECUTIONS.c.flow_name,
+    EXECUTIONS.c.flow_version_id, EXECUTIONS.c.input,
+    EXECUTIONS.c.project_id, EXECUTIONS.c.user_id, EXECUTIONS.c.trust_id
+).where(EXECUTIONS.c.id == sa.bindparam('execution_id'))
+_LOCK_SKIP_LOCKED = _LOCK.with_for_update(skip_locked=True)
+_LOCK = _LOCK.with_for_update()
+
+
 @functools.lru_cache(maxsize=64)
 def _task_update(keys):
     """``UPDATE task_executions`` of one task, built once per column set.
@@ -436,14 +450,9 @@ def _lock_execution(db_session, execution_id, skip_locked=False):
         answer None at once instead of waiting (PostgreSQL, MariaDB; SQLite
         serializes writers anyway).
     """
+    query = _LOCK_SKIP_LOCKED if skip_locked else _LOCK
     row = db_session.execute(
-        sa.select(EXECUTIONS.c.id, EXECUTIONS.c.state,
-                  EXECUTIONS.c.flow_name, EXECUTIONS.c.flow_version_id,
-                  EXECUTIONS.c.input,
-                  EXECUTIONS.c.project_id, EXECUTIONS.c.user_id,
-                  EXECUTIONS.c.trust_id)
-        .where(EXECUTIONS.c.id == execution_id)
-        .with_for_update(skip_locked=skip_locked)).mappings().first()
+        query, {'execution_id': execution_id}).mappings().first()
     return dict(row) if row is not None else None
 
 
