@@ -313,6 +313,7 @@ def enqueue_in(s, task_type, execution_id, task_execution_id, task_attempt,
     :returns: the new work item's id.
     """
     now = timeutils.utcnow()
+    timeout = task_type.get('timeout')
     retry = task_type.get('retry') or {}
     max_attempts = (retry['count'] + 1 if 'count' in retry
                     else CONF.queues.default_max_attempts)
@@ -332,7 +333,9 @@ def enqueue_in(s, task_type, execution_id, task_execution_id, task_attempt,
         state=READY,
         payload=payload,
         created_at=now,
-        available_at=now + datetime.timedelta(seconds=delay))
+        available_at=now + datetime.timedelta(seconds=delay),
+        deadline=(now + datetime.timedelta(seconds=delay + timeout)
+                  if timeout else None))
     s.add(item)
     s.flush()
     return item.id
@@ -386,11 +389,13 @@ def _touch_worker(project_id, queue, name):
 
 def _claimable(now):
     item = models.WorkItem
-    return sa.or_(
-        sa.and_(item.state == READY, item.available_at <= now),
-        # A claim nobody renewed: its worker is gone.
-        sa.and_(item.state == CLAIMED, item.lease_expires_at < now,
-                item.attempt < item.max_attempts))
+    return sa.and_(
+        sa.or_(item.deadline.is_(None), item.deadline > now),
+        sa.or_(
+            sa.and_(item.state == READY, item.available_at <= now),
+            # A claim nobody renewed: its worker is gone.
+            sa.and_(item.state == CLAIMED, item.lease_expires_at < now,
+                    item.attempt < item.max_attempts)))
 
 
 def _claim_dict(item, token):
@@ -518,6 +523,11 @@ def _held_item(s, project_id, token, now):
         raise exception.ClaimNotValid(
             token=shown, reason=_("its task was cancelled; stop working on "
                                   "it"))
+    if item.deadline is not None and item.deadline < now:
+        raise exception.ClaimNotValid(
+            token=shown,
+            reason=_("the task type's timeout ran out at %s UTC") %
+            item.deadline.isoformat())
     if item.lease_expires_at < now:
         raise exception.ClaimNotValid(
             token=shown,
@@ -620,33 +630,47 @@ def fail(project_id, token, message, error_type='TaskError', retryable=True,
 
 
 def expire_leases(limit=100):
-    """Fail the items whose every allowed claim expired.
+    """Fail the items out of claims or out of time.
 
-    Items with attempts left need nothing: an expired claim is claimable
-    again (see :func:`claim`). Run periodically by the engine, which
-    reports the returned items' failures.
+    An item fails when every allowed claim expired (``LeaseExpired``, not
+    retryable) or its task type's timeout passed (``TaskTimeout``,
+    retryable: the flow's retry policy decides). Items with claims left
+    need nothing: an expired claim is claimable again (see :func:`claim`).
+    Run periodically by the engine, which reports the returned items'
+    failures.
 
     :returns: the dicts of the items failed now.
     """
+    item_ = models.WorkItem
     with session.writer() as s:
         now = timeutils.utcnow()
-        query = (sa.select(models.WorkItem)
-                 .where(models.WorkItem.state == CLAIMED,
-                        models.WorkItem.lease_expires_at < now,
-                        models.WorkItem.attempt >=
-                        models.WorkItem.max_attempts)
-                 .order_by(models.WorkItem.lease_expires_at)
+        query = (sa.select(item_)
+                 .where(item_.state.in_((READY, CLAIMED)),
+                        sa.or_(item_.deadline < now,
+                               sa.and_(item_.state == CLAIMED,
+                                       item_.lease_expires_at < now,
+                                       item_.attempt >=
+                                       item_.max_attempts)))
+                 .order_by(item_.created_at)
                  .limit(limit))
         failed = []
         for item in s.execute(_locking(s, query)).scalars():
+            if item.deadline is not None and item.deadline < now:
+                item.result = {
+                    'error_type': 'TaskTimeout',
+                    'message': _('No worker finished the item before the '
+                                 'timeout of task type %s.') %
+                    item.task_type,
+                    'retryable': True, 'details': None}
+            else:
+                item.result = {
+                    'error_type': 'LeaseExpired',
+                    'message': _('No worker completed the item: %(n)d '
+                                 'claim(s) expired without a heartbeat, the '
+                                 'last one by %(worker)s.') %
+                    {'n': item.attempt, 'worker': item.claimed_by},
+                    'retryable': False, 'details': None}
             item.state = FAILED
-            item.result = {
-                'error_type': 'LeaseExpired',
-                'message': _('No worker completed the item: %(n)d claim(s) '
-                             'expired without a heartbeat, the last one by '
-                             '%(worker)s.') % {'n': item.attempt,
-                                               'worker': item.claimed_by},
-                'retryable': False, 'details': None}
             item.finished_at = now
             failed.append(item)
         s.flush()

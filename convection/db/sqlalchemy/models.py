@@ -352,6 +352,8 @@ class WorkItem(Base):
     result = sa.Column(JSONEncoded, nullable=True)
     created_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
     available_at = sa.Column(UTCDateTime, nullable=False, default=_utcnow)
+    # When the attempt runs out of time (the task type's timeout).
+    deadline = sa.Column(UTCDateTime, nullable=True)
     finished_at = sa.Column(UTCDateTime, nullable=True)
     updated_at = sa.Column(UTCDateTime, nullable=True, onupdate=_utcnow)
 

@@ -238,6 +238,26 @@ class ClaimTest(base.TestCase):
         self.assertEqual('LeaseExpired', failed[0]['result']['error_type'])
         self.assertEqual([], queues_api.expire_leases())
 
+    def test_task_type_timeout(self):
+        timed, _created = queues_api.create_task_type(
+            PROJECT, 'u', {'name': 'slow', 'queue': 'images',
+                           'timeout': 30})
+        claimed_id = queue_base.enqueue(timed)
+        waiting_id = queue_base.enqueue(timed)
+        item = self._claim_one()
+        self.assertEqual(claimed_id, item['task_id'])
+        timeutils.advance_time_seconds(31)
+        e = self.assertRaises(exception.ClaimNotValid, queues_api.heartbeat,
+                              PROJECT, item['claim_token'])
+        self.assertIn('timeout', str(e))
+        self.assertEqual([], queues_api.claim(PROJECT, 'images'))
+        failed = queues_api.expire_leases()
+        self.assertEqual({claimed_id, waiting_id},
+                         {i['task_execution_id'] for i in failed})
+        self.assertEqual({('TaskTimeout', True)},
+                         {(i['result']['error_type'],
+                           i['result']['retryable']) for i in failed})
+
     def test_fail(self):
         queue_base.enqueue(self.task_type)
         item = self._claim_one()

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Signals sent to executions for their wait tasks.
+"""Signals sent to executions for their wait tasks; work item deadlines.
 
 Revision ID: db3394ae5823
 Revises: 965c98390bd2
@@ -52,3 +52,6 @@ def upgrade():
         **_TABLE_OPTIONS)
     op.create_index('signals_execution_id_name_idx', 'signals',
                     ['execution_id', 'name', 'consumed_at'])
+
+    with op.batch_alter_table('work_items') as batch:
+        batch.add_column(sa.Column('deadline', _DATETIME, nullable=True))
