@@ -224,9 +224,12 @@ class _Transition:
         """
         task_spec = self.spec.tasks[task['name']]
         queued = not tenant.is_builtin(task_spec.type)
-        values = {'blocked_on': None, 'attempt': attempt, 'owner': self.host,
+        values = {'blocked_on': None, 'attempt': attempt,
+                  # No owner until a conductor renews the lease, which is
+                  # its acknowledgement (see expire_lease).
+                  'owner': None,
                   'lease_expires_at': self.now + datetime.timedelta(
-                      seconds=CONF.engine.task_lease_time),
+                      seconds=CONF.engine.dispatch_timeout),
                   'run_state': run_state}
         if queued:
             values.update(blocked_on=states.BLOCKED_QUEUE, owner=None,
@@ -243,18 +246,37 @@ class _Transition:
         if inputs is None:
             inputs = self.s.execute(sa.select(TASKS.c.input).where(
                 TASKS.c.id == task['id'])).scalar()
-        run = {
+        run = self._run(task, attempt, inputs, run_state)
+        if queued:
+            tenant.enqueue_in(self.s, run)
+        else:
+            self.dispatch.append(run)
+
+    def _run(self, task, attempt, inputs, run_state):
+        """The ``run_tasks`` payload of one task run."""
+        return {
             'id': task['id'], 'execution_id': self.execution_id,
-            'name': task['name'], 'type': task_spec.type,
+            'name': task['name'], 'type': self.spec.tasks[task['name']].type,
             'attempt': attempt, 'input': inputs, 'run_state': run_state,
             'project_id': self.execution['project_id'],
             'user_id': self.execution['user_id'],
             'trust_id': self.execution['trust_id'],
         }
-        if queued:
-            tenant.enqueue_in(self.s, run)
-        else:
-            self.dispatch.append(run)
+
+    def redispatch(self, task):
+        """Send a RUNNING attempt no conductor acknowledged once more.
+
+        The same attempt, not a new one: nothing ran it as far as anyone
+        knows. If the first dispatch did arrive after all, whichever result
+        comes first counts and the other is ignored as stale.
+        """
+        self.s.execute(_task_update(frozenset(['lease_expires_at'])), {
+            'task_id': task['id'], 'state': states.RUNNING,
+            'updated_at': self.now,
+            'lease_expires_at': self.now + datetime.timedelta(
+                seconds=CONF.engine.dispatch_timeout)})
+        self.dispatch.append(self._run(task, task['attempt'], task['input'],
+                                       task['run_state']))
 
     def task_succeeded(self, task, output):
         self.set_task(task, states.SUCCEEDED, output=output, error=None,
@@ -676,10 +698,13 @@ def _fire(tr, kind, task):
 
 @_retry_on_db_error
 def expire_lease(execution_id, task_id, host, now=None):
-    """Treat a RUNNING task whose lease expired as a failed attempt.
+    """Handle a RUNNING task whose lease expired.
 
-    Nobody reported on it in time (its conductor died, or the dispatch was
-    lost), so it is retried or failed per its retry policy.
+    If no conductor ever renewed the lease (``owner`` is still empty), the
+    dispatch was lost (or the engine died before casting it): the same
+    attempt is dispatched again. Otherwise the conductor running it died:
+    the attempt counts as failed and is retried or failed per the task's
+    retry policy.
 
     :returns: ``(execution, task runs to dispatch)``.
     """
@@ -691,18 +716,29 @@ def expire_lease(execution_id, task_id, host, now=None):
             return None, []
         task = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt, TASKS.c.started_at)
+                      TASKS.c.attempt, TASKS.c.started_at, TASKS.c.owner,
+                      TASKS.c.input, TASKS.c.run_state)
             .where(TASKS.c.id == task_id,
                    TASKS.c.state == states.RUNNING,
                    TASKS.c.lease_expires_at < now)).mappings().first()
         if task is None:
             return None, []
+        task = dict(task)
         tr.states[task['name']] = task['state']
-        tr.task_failed(dict(task), _error(
-            _('No conductor reported on task %(task)s attempt %(attempt)d '
-              'before its lease expired.') %
-            {'task': task['name'], 'attempt': task['attempt']},
-            'LeaseExpired'))
+        if task['owner'] is None:
+            LOG.warning('No conductor acknowledged task %(task)s attempt '
+                        '%(attempt)d of execution %(exe)s; dispatching it '
+                        'again', {'task': task['id'],
+                                  'attempt': task['attempt'],
+                                  'exe': execution_id})
+            tr.redispatch(task)
+        else:
+            tr.task_failed(task, _error(
+                _('Conductor %(owner)s stopped reporting on task %(task)s '
+                  'attempt %(attempt)d: its lease expired.') %
+                {'owner': task['owner'], 'task': task['name'],
+                 'attempt': task['attempt']},
+                'LeaseExpired'))
         tr.flush()
         return tr.execution, tr.dispatch
 

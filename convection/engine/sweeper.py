@@ -72,17 +72,20 @@ class Sweeper:
                                                      now=now))
             handled += 1
         for execution_id, task_id in machine.expired_leases(now, limit):
-            LOG.warning('Lease of task %(task)s of execution %(exe)s '
-                        'expired', {'task': task_id, 'exe': execution_id})
+            LOG.debug('Lease of task %(task)s of execution %(exe)s '
+                      'expired', {'task': task_id, 'exe': execution_id})
             self._manager._after(machine.expire_lease(execution_id, task_id,
                                                       host, now=now))
             handled += 1
-        # Work items whose every claim expired fail their task attempt.
-        failed_items = queues_api.expire_leases(limit)
-        if failed_items:
+        # Work items whose every claim expired fail their task attempt;
+        # finished items whose result never reached an engine are resent.
+        items = queues_api.expire_leases(limit) + queues_api.unreported(
+            now - datetime.timedelta(seconds=CONF.engine.dispatch_timeout),
+            limit)
+        if items:
             self._manager.report_task_results(
-                None, [tenant.result_of(item) for item in failed_items])
-            handled += len(failed_items)
+                None, [tenant.result_of(item) for item in items])
+            handled += len(items)
         older_than = now - datetime.timedelta(
             seconds=CONF.engine.dispatch_timeout)
         for execution_id in machine.stuck_pending_executions(older_than,

@@ -25,11 +25,22 @@ from tests.unit.engine import base
 TASKS = models.TaskExecution.__table__
 
 
-def _expire_leases():
+def _expire_leases(owner=None):
+    """Make the leases of RUNNING tasks run out.
+
+    :param owner: the conductor that had acknowledged them (renewed their
+        lease), or None for dispatches nobody received.
+    """
     past = datetime.datetime(2000, 1, 1)
     with session.writer() as s:
         s.execute(sa.update(TASKS).where(TASKS.c.state == states.RUNNING)
-                  .values(lease_expires_at=past))
+                  .values(lease_expires_at=past, owner=owner))
+
+
+def _lease_renewed():
+    with session.reader() as s:
+        return s.execute(sa.select(TASKS.c.lease_expires_at)).scalar() > \
+            datetime.datetime(2000, 1, 1)
 
 
 class TestRecovery(base.EngineTestCase):
@@ -37,15 +48,34 @@ class TestRecovery(base.EngineTestCase):
     # Started by each test, to control what runs when.
     conductors = 0
 
-    def test_lease_expiry_redispatches_and_the_stale_result_is_ignored(self):
+    def test_unacknowledged_dispatch_is_sent_again(self):
+        execution = self.create_execution(
+            {'a': {'type': 'echo', 'with': {'n': 1}}})
+        self.engine_api.start_execution(self.context(), execution['id'])
+        self.wait_task(execution['id'], 'a', states.RUNNING)
+        # No conductor acknowledged attempt 1 in time: it is sent again,
+        # as the same attempt. A conductor then receives both copies.
+        _expire_leases(owner=None)
+        self.wait_until(_lease_renewed)
+        self.start_services(engines=0, conductors=1)
+        execution = self.wait_for(execution['id'])
+        self.assertEqual(states.SUCCEEDED, execution['state'])
+        self.assertEqual(1, self.tasks(execution['id'])['a']['attempt'])
+        self.assertEqual(
+            [('RUNNING', 1), ('SUCCEEDED', 1)],
+            [(e['to_state'], e['attempt'])
+             for e in self.events(execution['id'], 'a')])
+
+    def test_dead_conductor_attempt_is_retried_and_its_result_ignored(self):
         execution = self.create_execution(
             {'a': {'type': 'echo', 'with': {'n': 1},
                    'retry': {'count': 1}}})
         self.engine_api.start_execution(self.context(), execution['id'])
         self.wait_task(execution['id'], 'a', states.RUNNING)
-        # No conductor took attempt 1: its lease runs out and attempt 2 is
-        # dispatched. Then a conductor comes and receives both.
-        _expire_leases()
+        # The conductor running attempt 1 stopped renewing its lease:
+        # attempt 2 is dispatched. Then a conductor comes and receives
+        # both; attempt 1's result is stale.
+        _expire_leases(owner='dead-conductor')
         self.wait_for_event(execution['id'], 'a', states.RUNNING, attempt=2)
         self.start_services(engines=0, conductors=1)
         execution = self.wait_for(execution['id'])
@@ -59,12 +89,14 @@ class TestRecovery(base.EngineTestCase):
             [(e['to_state'], e['attempt']) for e in events])
         self.assertEqual('LeaseExpired',
                          events[1]['details']['error']['type'])
+        self.assertIn('dead-conductor',
+                      events[1]['details']['error']['message'])
 
     def test_lease_expiry_without_retries_fails_the_task(self):
         execution = self.create_execution({'a': {'type': 'noop'}})
         self.engine_api.start_execution(self.context(), execution['id'])
         self.wait_task(execution['id'], 'a', states.RUNNING)
-        _expire_leases()
+        _expire_leases(owner='dead-conductor')
         execution = self.wait_for(execution['id'])
         self.assertEqual(states.FAILED, execution['state'])
         self.assertIn('lease expired', execution['error']['message'])
