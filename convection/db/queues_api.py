@@ -677,6 +677,32 @@ def expire_leases(limit=100):
         return [_item_dict(item) for item in failed]
 
 
+def unreported(older_than, limit=100):
+    """Finished items whose task still waits for their result.
+
+    The API reports a completion to the engine after its commit; if that
+    cast was lost the task would stay RUNNING for good. The engine's
+    sweeper reports these again (the engine ignores a result it already
+    has).
+
+    :param older_than: only items finished before this time.
+    :returns: item dicts.
+    """
+    item = models.WorkItem
+    task = models.TaskExecution
+    with session.reader() as s:
+        rows = s.execute(
+            sa.select(item)
+            .join(task, task.id == item.task_execution_id)
+            .where(item.state.in_((DONE, FAILED)),
+                   item.finished_at < older_than,
+                   task.state == states.RUNNING,
+                   task.attempt == item.task_attempt)
+            .order_by(item.finished_at)
+            .limit(limit)).scalars()
+        return [_item_dict(row) for row in rows]
+
+
 def get_item_for_task(task_execution_id):
     """The newest work item of a task (for progress), or None."""
     with session.reader() as s:

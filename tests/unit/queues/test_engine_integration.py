@@ -12,6 +12,7 @@
 
 """Tenant task types run through the real engine and its work queues."""
 
+import datetime
 import time
 
 from convection import dsl
@@ -85,6 +86,23 @@ class TenantTaskTypeFlowTest(base.EngineTestCase):
         execution = self.wait_for(execution_id)
         self.assertEqual(states.SUCCEEDED, execution['state'])
         self.assertEqual({'size': 42}, execution['output'])
+
+    def test_a_lost_report_is_recovered_by_the_sweeper(self):
+        execution_id = self.start({'b': {'type': 'resize',
+                                         'with': {'image': 'x'}}})
+        item = self.claim()
+        # Completed, but the API's cast to the engine never arrived.
+        queues_api.complete(PROJECT, item['claim_token'], {'size': 5})
+        self.assertEqual([], queues_api.unreported(
+            self.now() - datetime.timedelta(seconds=1)))
+        later = self.now() + datetime.timedelta(seconds=120)
+        self.assertEqual([item['task_id']], [
+            i['task_execution_id'] for i in queues_api.unreported(later)])
+        self.services[0].manager._sweeper.sweep(now=later)
+        execution = self.wait_for(execution_id)
+        self.assertEqual(states.SUCCEEDED, execution['state'])
+        self.assertEqual({'size': 5}, self.tasks(execution_id)['b']['output'])
+        self.assertEqual([], queues_api.unreported(later))
 
     def test_invalid_input_fails_the_task_without_a_work_item(self):
         execution = self.run_flow({'b': {'type': 'resize',

@@ -18,6 +18,7 @@ does for built-in task types.
 """
 
 from oslo_log import log
+import oslo_messaging as messaging
 import pecan
 from pecan import rest
 import wsme
@@ -73,8 +74,13 @@ def _authorize(context):
 
 
 def _report(context, item):
-    pecan.request.engine_api.report_task_results(
-        context, [tenant.result_of(item)])
+    try:
+        pecan.request.engine_api.report_task_results(
+            context, [tenant.result_of(item)])
+    except messaging.MessagingException:
+        # The result is stored: the engine's sweeper finds and applies it.
+        LOG.warning('Could not report work item %s to the engine; it will '
+                    'find it', item['id'], exc_info=True)
 
 
 class ClaimsController(rest.RestController):
