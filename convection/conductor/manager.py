@@ -161,7 +161,11 @@ class ConductorManager:
                               {'n': len(reports), 'id': execution_id})
 
     def _renew_loop(self):
-        while not self._stop.wait(CONF.conductor.lease_renew_interval):
+        # The first renewal also acknowledges a dispatch: it must come
+        # before the engine gives up waiting for it and sends it again.
+        interval = min(CONF.conductor.lease_renew_interval,
+                       CONF.engine.dispatch_timeout / 2)
+        while not self._stop.wait(interval):
             try:
                 self.renew_leases()
             except Exception:
