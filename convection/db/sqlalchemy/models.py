@@ -108,6 +108,9 @@ class FlowVersion(Base):
     __table_args__ = (
         sa.UniqueConstraint('flow_id', 'version',
                             name='uniq_flow_versions0flow_id0version'),
+        # Versions are immutable and cached by id: SQLite must never hand
+        # a deleted version's id to a new one.
+        {'sqlite_autoincrement': True},
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)

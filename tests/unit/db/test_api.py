@@ -384,6 +384,14 @@ class DBAPITestCase(base.TestCase):
         self.assertRaises(exception.FlowNotFound, db_api.delete_flow,
                           flow['id'])
 
+    def test_deleted_version_ids_are_never_reused(self):
+        # The engine caches definitions by version id: a new flow must not
+        # inherit the id (and so the cached definition) of a deleted one.
+        flow, old, _c = _register(name='old', checksum='c-old')
+        db_api.delete_flow(flow['id'])
+        _f, new, _c = _register(project_id=P2, name='new', checksum='c-new')
+        self.assertGreater(new['id'], old['id'])
+
     def test_execution_of_a_deleted_flow_is_refused(self):
         flow, version, _c = _register()
         db_api.delete_flow(flow['id'])

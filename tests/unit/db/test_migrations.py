@@ -70,6 +70,32 @@ class MigrationsTestCase(base.TestCase):
                              migration.version(engine=self.engine))
         self.assertEqual(revisions[-1], migration.head())
 
+    def test_flow_version_ids_are_not_reused_after_a_delete(self):
+        migration.upgrade(engine=self.engine)
+        flows = sa.table('flows', *(sa.column(c) for c in (
+            'id', 'project_id', 'name', 'visibility', 'latest_version',
+            'created_at')))
+        versions = sa.table('flow_versions', *(sa.column(c) for c in (
+            'id', 'flow_id', 'version', 'definition', 'checksum',
+            'created_at')))
+        now = sa.func.now()
+
+        def add_version(flow_id):
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(flows).values(
+                    id=flow_id, project_id='p', name=flow_id,
+                    visibility='private', latest_version=1, created_at=now))
+                conn.execute(sa.insert(versions).values(
+                    flow_id=flow_id, version=1, definition='{}',
+                    checksum=flow_id, created_at=now))
+                return conn.execute(sa.select(versions.c.id).where(
+                    versions.c.flow_id == flow_id)).scalar_one()
+
+        first = add_version('f1')
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(versions))
+        self.assertGreater(add_version('f2'), first)
+
     def test_initial_revision_creates_the_core_tables(self):
         initial = 'cd6ef0c689df'
         migration.upgrade(initial, engine=self.engine)

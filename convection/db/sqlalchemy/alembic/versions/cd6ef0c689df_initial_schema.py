@@ -70,6 +70,8 @@ def upgrade():
         sa.Column('created_at', _DATETIME, nullable=False),
         sa.UniqueConstraint('flow_id', 'version',
                             name='uniq_flow_versions0flow_id0version'),
+        # Versions are cached by id: SQLite must never reuse one.
+        sqlite_autoincrement=True,
         **_TABLE_OPTIONS)
 
     op.create_table(
