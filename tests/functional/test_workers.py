@@ -164,6 +164,18 @@ class _WorkerTests:
         self.assertEqual({'n': 7, 'worker': 'rescuer', 'attempt': 2},
                          output)
 
+    def test_failing_command_fails_the_task(self):
+        queue_name = self.register_type()
+        execution = self.run_flow({'t': {'type': queue_name,
+                                         'with': {'n': 1}}})
+        self.start_worker(queue_name, 'grumpy',
+                          command=['sh', '-c', 'echo no disk >&2; exit 3'])
+        execution = self.wait_for_execution(execution['id'], TERMINAL)
+        self.assertEqual('FAILED', execution['state'], execution)
+        error = self.tasks(execution['id'])['t']['error']
+        self.assertEqual('CommandFailed', error['type'])
+        self.assertIn('exit status 3: no disk', error['message'])
+
     def test_heartbeats_keep_a_long_item(self):
         queue_name = self.register_type(heartbeat_timeout=2)
         execution = self.run_flow({'t': {'type': queue_name,
