@@ -43,6 +43,8 @@ LOG = log.getLogger(__name__)
 
 # Most results sent in one report_task_results cast.
 _REPORT_BATCH = 500
+# Most task runs renewed by one UPDATE.
+_RENEW_CHUNK = 500
 
 TASKS = models.TaskExecution.__table__
 
@@ -180,13 +182,18 @@ class ConductorManager:
         now = timeutils.utcnow()
         expires = now + datetime.timedelta(
             seconds=CONF.engine.task_lease_time)
+        renewed = 0
         with session.writer() as s:
-            result = s.execute(
-                sa.update(TASKS)
-                .where(TASKS.c.state == states.RUNNING,
-                       sa.tuple_(TASKS.c.id, TASKS.c.attempt).in_(running))
-                .values(owner=self.host, lease_expires_at=expires))
-            return result.rowcount
+            # In chunks: a statement may carry only so many parameters.
+            for start in range(0, len(running), _RENEW_CHUNK):
+                renewed += s.execute(
+                    sa.update(TASKS)
+                    .where(TASKS.c.state == states.RUNNING,
+                           sa.tuple_(TASKS.c.id, TASKS.c.attempt).in_(
+                               running[start:start + _RENEW_CHUNK]))
+                    .values(owner=self.host,
+                            lease_expires_at=expires)).rowcount
+        return renewed
 
 
 def _report(task, result):

@@ -174,5 +174,18 @@ class TestLeaseRenewal(base.TestCase):
             self.assertEqual('engine', rows[other].owner)
             self.assertIsNone(rows[other].lease_expires_at)
 
+    def test_renews_many_runs(self):
+        with session.writer() as s:
+            s.execute(sa.insert(models.Execution.__table__).values(
+                id='exe', project_id='p', flow_name='f', flow_version=1,
+                state=states.RUNNING))
+            s.execute(sa.insert(TASKS), [
+                {'id': f't{i}', 'execution_id': 'exe', 'name': f't{i}',
+                 'item_index': -1, 'type': 'noop', 'state': states.RUNNING,
+                 'attempt': 1} for i in range(1201)])
+        conductor = manager.ConductorManager('conductor-1')
+        conductor._running.update({f't{i}': 1 for i in range(1201)})
+        self.assertEqual(1201, conductor.renew_leases())
+
     def test_nothing_to_renew(self):
         self.assertEqual(0, manager.ConductorManager('c').renew_leases())
