@@ -210,6 +210,11 @@ class WebhooksAPITest(WorkerAPITestCase):
             f"/v1/webhooks/{webhook['id']}/deliveries").json['deliveries'])
         self.assertError(self.delete(f"/v1/webhooks/{webhook['id']}",
                                      persona='other'), 404)
+        # Admins reach any project's webhook by id.
+        self.assertEqual(webhook['id'], self.get(
+            f"/v1/webhooks/{webhook['id']}", persona='admin').json['id'])
+        self.assertError(self.delete(f"/v1/webhooks/{webhook['id']}",
+                                     persona='reader'), 403)
         self.assertEqual(204, self.delete(
             f"/v1/webhooks/{webhook['id']}").status_int)
         self.assertEqual([], self.get('/v1/webhooks').json['webhooks'])
