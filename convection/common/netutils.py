@@ -145,6 +145,10 @@ def request(method, url, conf_group, headers=None, body=None, timeout=10.0,
     kwargs = {'timeout': urllib3.Timeout(total=timeout), 'retries': False,
               'maxsize': 1}
     if target.scheme == 'https':
+        if conf_group.ca_file:
+            kwargs['ca_certs'] = conf_group.ca_file
+        # Connect to the checked address, but verify the certificate (and
+        # send SNI) for the URL's host name.
         pool = urllib3.HTTPSConnectionPool(
             target.address, target.port, server_hostname=target.host,
             assert_hostname=target.host, cert_reqs='CERT_REQUIRED',

@@ -28,10 +28,14 @@ _allow_list_help = _(
 _allow_networks_help = _(
     'CIDRs whose addresses are allowed even though they are loopback, '
     'link-local or private, e.g. 10.0.0.0/8 for an internal receiver.')
+_ca_file_help = _(
+    'PEM bundle of the CAs that HTTPS servers are verified against; the '
+    'system CAs when unset.')
 
 webhook_opts = [
     cfg.ListOpt('allowed_hosts', default=[], help=_allow_list_help),
     cfg.ListOpt('allowed_networks', default=[], help=_allow_networks_help),
+    cfg.StrOpt('ca_file', help=_ca_file_help),
     cfg.FloatOpt('delivery_interval',
                  default=1.0,
                  min=0.05,
@@ -64,6 +68,7 @@ webhook_opts = [
 http_opts = [
     cfg.ListOpt('allowed_hosts', default=[], help=_allow_list_help),
     cfg.ListOpt('allowed_networks', default=[], help=_allow_networks_help),
+    cfg.StrOpt('ca_file', help=_ca_file_help),
     cfg.FloatOpt('max_timeout',
                  default=300.0,
                  min=0.1,
