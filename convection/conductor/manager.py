@@ -56,7 +56,7 @@ class ConductorManager:
     :class:`convection.conductor.rpcapi.ConductorAPI`.
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
     topic = rpc.CONDUCTOR_TOPIC
     binary = 'convection-conductor'
 
@@ -103,14 +103,24 @@ class ConductorManager:
                 self._running[task['id']] = task['attempt']
             self._pool.submit(self._run, context, task)
 
+    def cancel_tasks(self, context, tasks):
+        for task in tasks:
+            self._pool.submit(self._cancel, task)
+
     # Internals
 
+    def _cancel(self, task):
+        try:
+            task_type = registry.get_task_type(task['type'])
+            task_type.cancel(_run_context(task), task['input'] or {})
+        except Exception:
+            LOG.exception('Cleaning up after cancelled task %(name)s (%(id)s)'
+                          ' of execution %(exe)s failed',
+                          {'name': task['name'], 'id': task['id'],
+                           'exe': task['execution_id']})
+
     def _run(self, context, task):
-        run_context = base.RunContext(
-            execution_id=task['execution_id'], task_id=task['id'],
-            task_name=task['name'], attempt=task['attempt'],
-            project_id=task['project_id'], user_id=task['user_id'],
-            run_state=task['run_state'], trust_id=task['trust_id'])
+        run_context = _run_context(task)
         try:
             task_type = registry.get_task_type(task['type'])
             result = task_type.run(run_context, task['input'] or {})
@@ -194,6 +204,14 @@ class ConductorManager:
                     .values(owner=self.host,
                             lease_expires_at=expires)).rowcount
         return renewed
+
+
+def _run_context(task):
+    return base.RunContext(
+        execution_id=task['execution_id'], task_id=task['id'],
+        task_name=task['name'], attempt=task['attempt'],
+        project_id=task['project_id'], user_id=task['user_id'],
+        run_state=task['run_state'], trust_id=task['trust_id'])
 
 
 def _report(task, result):

@@ -23,9 +23,10 @@ class ConductorAPI:
     API version history:
 
     * 1.0 - Initial version: run_tasks.
+    * 1.1 - Add cancel_tasks.
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self):
         target = messaging.Target(topic=rpc.CONDUCTOR_TOPIC,
@@ -46,3 +47,21 @@ class ConductorAPI:
         """
         cctxt = self.client.prepare(version='1.0')
         cctxt.cast(context, 'run_tasks', tasks=tasks)
+
+    def can_cancel_tasks(self):
+        """Whether the conductors can take ``cancel_tasks`` (1.1)."""
+        return self.client.can_send_version('1.1')
+
+    def cancel_tasks(self, context, tasks):
+        """Have a conductor clean up after task runs that were stopped.
+
+        It calls each task type's ``cancel(context, inputs)`` (delete the
+        server it was building...). The engine has already recorded the
+        tasks as CANCELLED or TIMED_OUT; a run still in progress finishes
+        and its result is ignored.
+
+        :param context: request context of the execution's tenant.
+        :param tasks: task run dicts, as for :meth:`run_tasks`.
+        """
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'cancel_tasks', tasks=tasks)

@@ -38,11 +38,14 @@ DURATION_PATTERN = r'^(?:\d+(?:\.\d+)?(?:ms|[smhd]))+$'
 _DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(ms|[smhd])')
 
 # Keys of a task and of the flow whose values are rendered.
-TASK_EXPRESSION_KEYS = ('with',)
+TASK_EXPRESSION_KEYS = ('with', 'when', 'publish')
 FLOW_EXPRESSION_KEYS = ('output',)
 # Keys holding a duration, normalized to seconds.
 TASK_DURATION_KEYS = ('timeout',)
-FLOW_DURATION_KEYS = ('timeout',)
+FLOW_DURATION_KEYS = ('timeout', 'run_for')
+
+JOIN_ALL = 'all'
+JOIN_ANY = 'any'
 
 
 def _duration(minimum=0, exclusive=False):
@@ -63,6 +66,15 @@ RETRY = {
         'interval': _duration(),
         'backoff': {'type': 'number', 'minimum': 1},
         'max_interval': _duration(),
+        # Fraction of each delay drawn at random: 0.2 waits 80-100 %.
+        'jitter': {'type': 'number', 'minimum': 0, 'maximum': 1},
+        # Error types worth a retry; absent: every retryable error.
+        'on': {
+            'type': 'array',
+            'items': {'type': 'string', 'minLength': 1},
+            'minItems': 1,
+            'uniqueItems': True,
+        },
     },
     'required': ['count'],
     'additionalProperties': False,
@@ -81,6 +93,26 @@ TASK = {
         },
         'timeout': _duration(exclusive=True),
         'retry': RETRY,
+        # An expression: false (or empty) skips the task.
+        'when': {'type': ['string', 'boolean']},
+        'join': {'enum': [JOIN_ALL, JOIN_ANY]},
+        'continue_on_failure': {'type': 'boolean'},
+        'on_failure': {
+            'type': 'array',
+            'items': {'type': 'string'},
+            'minItems': 1,
+            'uniqueItems': True,
+        },
+        # Context key -> expression, rendered when the task succeeded.
+        'publish': {
+            'type': 'object',
+            'propertyNames': {
+                'pattern': TASK_NAME_PATTERN,
+                'x-message': _('is not a valid context key: start with a '
+                               'letter or "_" and use only letters, digits, '
+                               '"_" or "-"'),
+            },
+        },
     },
     'required': ['type'],
     'additionalProperties': False,
@@ -106,6 +138,8 @@ FLOW = {
         'input': {'type': 'object'},
         'output': {},
         'timeout': _duration(exclusive=True),
+        # Ends the execution SUCCEEDED once this long has passed.
+        'run_for': _duration(exclusive=True),
         'retry': RETRY,
         'tasks': {
             'type': 'object',

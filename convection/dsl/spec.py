@@ -31,13 +31,21 @@ class RetryPolicy:
     """How often and how soon a failed task runs again.
 
     Attempt ``n`` (1 for the first retry) waits
-    ``min(interval * backoff ** (n - 1), max_interval)`` seconds.
+    ``min(interval * backoff ** (n - 1), max_interval)`` seconds, less a
+    random part of up to ``jitter`` of it. Only errors whose type is in
+    ``on`` are retried, when ``on`` is given.
     """
 
     count: int
     interval: float = 0
     backoff: float = 1
     max_interval: float | None = None
+    jitter: float = 0
+    on: frozenset | None = None
+
+    def retries(self, error_type):
+        """Whether an error of type ``error_type`` is worth a retry."""
+        return self.on is None or error_type in self.on
 
     def delay(self, retry_number):
         """Seconds to wait before retry number ``retry_number`` (from 1)."""
@@ -52,7 +60,9 @@ class RetryPolicy:
             return None
         return cls(count=retry['count'], interval=retry.get('interval', 0),
                    backoff=retry.get('backoff', 1),
-                   max_interval=retry.get('max_interval'))
+                   max_interval=retry.get('max_interval'),
+                   jitter=retry.get('jitter', 0),
+                   on=frozenset(retry['on']) if 'on' in retry else None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +77,17 @@ class TaskSpec:
     timeout: float | None = None
     # The task's own retry policy, else the flow's, else None.
     retry: RetryPolicy | None = None
+    # An expression (or a boolean): false skips the task.
+    when: Any = None
+    # 'all': every requirement must succeed; 'any': one is enough.
+    join: str = schema.JOIN_ALL
+    continue_on_failure: bool = False
+    # Tasks that run only if this one fails for good.
+    on_failure: tuple = ()
+    # The task whose failure this task handles, if any.
+    handles: str | None = None
+    # Context key -> expression rendered with ``result`` on success.
+    publish: Any = None
 
 
 class FlowSpec:
@@ -77,8 +98,9 @@ class FlowSpec:
     """
 
     __slots__ = ('name', 'description', 'version', 'tasks', 'roots',
-                 'input_schema', 'output', 'timeout', 'retry',
-                 'output_references', '_dependants', '_references')
+                 'input_schema', 'output', 'timeout', 'run_for', 'retry',
+                 'output_references', 'uses_context', '_dependants',
+                 '_references')
 
     def __init__(self, definition):
         definition = copy.deepcopy(definition)
@@ -88,10 +110,14 @@ class FlowSpec:
         self.input_schema = definition.get('input', {'type': 'object'})
         self.output = definition.get('output')
         self.timeout = definition.get('timeout')
+        self.run_for = definition.get('run_for')
         self.retry = RetryPolicy.from_dict(definition.get('retry'))
         tasks = {}
         dependants = {}
         references = {}
+        handles = {handler: name
+                   for name, task in definition['tasks'].items()
+                   for handler in task.get('on_failure', ())}
         for name, task in definition['tasks'].items():
             task_retry = RetryPolicy.from_dict(task.get('retry'))
             tasks[name] = TaskSpec(
@@ -99,7 +125,13 @@ class FlowSpec:
                 requires=tuple(task.get('requires', ())),
                 description=task.get('description'),
                 timeout=task.get('timeout'),
-                retry=task_retry if task_retry is not None else self.retry)
+                retry=task_retry if task_retry is not None else self.retry,
+                when=task.get('when'),
+                join=task.get('join', schema.JOIN_ALL),
+                continue_on_failure=task.get('continue_on_failure', False),
+                on_failure=tuple(task.get('on_failure', ())),
+                handles=handles.get(name),
+                publish=task.get('publish'))
             dependants[name] = []
             references[name] = frozenset().union(*(
                 expressions.find_task_references(task[key])
@@ -109,11 +141,16 @@ class FlowSpec:
                 dependants[dep].append(name)
         self.tasks = types.MappingProxyType(tasks)
         self.roots = tuple(name for name, task in tasks.items()
-                           if not task.requires)
+                           if not task.requires and task.handles is None)
         self._dependants = {name: tuple(names)
                             for name, names in dependants.items()}
         self.output_references = frozenset(
             expressions.find_task_references(self.output))
+        # Whether any expression reads the execution context (``ctx``):
+        # if none does, the engine never loads it.
+        self.uses_context = 'ctx' in repr([
+            [task.get(key) for key in schema.TASK_EXPRESSION_KEYS]
+            for task in definition['tasks'].values()] + [self.output])
         # Set last: from here on the object is frozen (see __setattr__).
         self._references = references
 

@@ -135,6 +135,7 @@ def validate(document, task_types=None):
     errors.extend(_check_task_count(tasks))
     errors.extend(_check_durations(document, tasks))
     errors.extend(_check_requires(tasks))
+    errors.extend(_check_handlers(tasks))
     errors.extend(_check_cycles(tasks))
     errors.extend(_check_task_types(tasks, task_types))
     errors.extend(_check_expressions(document, tasks))
@@ -200,7 +201,11 @@ def _valid_duration(value):
 
 
 def _requirements(tasks):
-    """``{task: [tasks it requires]}``, keeping only valid edges."""
+    """``{task: [tasks it requires]}``, keeping only valid edges.
+
+    A failure handler (a task named in another's ``on_failure``) counts as
+    requiring the task it handles: it runs after it and reads its result.
+    """
     graph = {}
     for name, task in tasks.items():
         requires = task.get('requires')
@@ -209,7 +214,53 @@ def _requirements(tasks):
         graph[name] = [dep for dep in requires
                        if isinstance(dep, str) and dep in tasks
                        and dep != name]
+    for name, handler in _handled_by(tasks):
+        if handler in graph and name not in graph[handler]:
+            graph[handler].append(name)
     return graph
+
+
+def _handled_by(tasks):
+    """``(task, handler)`` for every valid name in an ``on_failure``."""
+    for name, task in tasks.items():
+        handlers = task.get('on_failure')
+        if not isinstance(handlers, list):
+            continue
+        for handler in handlers:
+            if isinstance(handler, str) and handler in tasks and \
+                    handler != name:
+                yield name, handler
+
+
+def _check_handlers(tasks):
+    sources = {}
+    for name, task in tasks.items():
+        handlers = task.get('on_failure')
+        if not isinstance(handlers, list):
+            continue
+        for index, handler in enumerate(handlers):
+            path = f'tasks.{name}.on_failure[{index}]'
+            if not isinstance(handler, str):
+                continue
+            if handler == name:
+                yield _error(path, _("task '%s' cannot handle its own "
+                                     "failure") % name)
+            elif handler not in tasks:
+                yield _error(path, _("unknown task '%(dep)s'%(hint)s") % {
+                    'dep': handler, 'hint': _did_you_mean(handler, tasks)})
+            elif handler in sources:
+                yield _error(path, _(
+                    "task '%(handler)s' already handles the failure of "
+                    "'%(other)s'; a task handles one task's failure") % {
+                    'handler': handler, 'other': sources[handler]})
+            elif tasks[handler].get('requires'):
+                sources[handler] = name
+                yield _error(f'tasks.{handler}.requires', _(
+                    "task '%(handler)s' handles the failure of '%(name)s', "
+                    "so it runs only then and cannot also require tasks")
+                    % {'handler': handler, 'name': name})
+            else:
+                sources[handler] = name
 
 
 def _check_requires(tasks):
@@ -410,6 +461,9 @@ def _normalize_retry(retry):
     }
     if 'max_interval' in retry:
         normalized['max_interval'] = schema.to_seconds(retry['max_interval'])
+    for key in ('jitter', 'on'):
+        if key in retry:
+            normalized[key] = retry[key]
     return normalized
 
 

@@ -39,6 +39,7 @@ Rules:
   so duplicate and stale deliveries change nothing.
 """
 
+import collections
 import datetime
 import functools
 
@@ -56,6 +57,7 @@ from convection.common import states
 from convection.db.sqlalchemy import models
 from convection.db.sqlalchemy import session
 from convection.dsl import expressions
+from convection.dsl import schema as dsl_schema
 from convection.engine import specs
 from convection.engine import transitions
 from convection.i18n import _
@@ -74,12 +76,33 @@ TASK_WAKEUP = 'task_wakeup'
 TASK_RETRY = 'task_retry'
 TASK_TIMEOUT = 'task_timeout'
 EXECUTION_TIMEOUT = 'execution_timeout'
+RUN_FOR = 'run_for'
+
+# Timers that fire while an execution is PAUSED; the others wait for it to
+# resume (a retry or a wake-up would start work).
+_FIRE_WHEN_PAUSED = (EXECUTION_TIMEOUT, TASK_TIMEOUT, RUN_FOR)
+_OPEN = (states.RUNNING, states.PAUSED)
+_FAILED = (states.FAILED, states.TIMED_OUT)
 
 _ACTIVE = tuple(states.TASK_ACTIVE_STATES)
 _STARTED = (states.RUNNING, states.WAITING)
 
 # Plain tasks; fan-out instances will use 0..n-1.
 _PLAIN = -1
+
+
+
+class Outcome(collections.namedtuple('Outcome',
+                                     'execution dispatch cancel')):
+    """What a transition leaves to do after its commit.
+
+    ``execution``: the execution as the transaction left it (None when
+    nothing changed); ``dispatch``: task runs to cast to conductors;
+    ``cancel``: task runs whose task type must clean up (``cancel``).
+    """
+
+
+NOTHING = Outcome(None, [], [])
 
 _retry_on_db_error = oslo_db_api.wrap_db_retry(
     max_retries=5, retry_on_deadlock=True, retry_on_disconnect=True,
@@ -98,9 +121,22 @@ class _Transition:
         self.events = []
         self.timers = []
         self.dispatch = []
+        self.cancel = []
         # Task name -> state as of this transaction, when known.
         self.states = {}
+        # Task name -> row (as this transaction changed it), when read.
+        self.rows = {}
+        # Tasks that ended or were skipped: their dependants are looked at.
+        self.settled = []
         self.finished = False
+        self._context = None
+
+    @property
+    def paused(self):
+        return self.execution['state'] == states.PAUSED
+
+    def outcome(self):
+        return Outcome(self.execution, self.dispatch, self.cancel)
 
     @property
     def execution_id(self):
@@ -170,29 +206,57 @@ class _Transition:
         tasks = {row['name']: dict(row) for row in rows}
         for name, task in tasks.items():
             self.states.setdefault(name, task['state'])
+            self.rows.setdefault(name, task)
         return tasks
 
-    def scope(self, names):
-        """The expression scope with the outputs of tasks ``names``."""
+    def context(self):
+        """The execution context (what tasks published), read once."""
+        if self._context is None:
+            self._context = self.s.execute(
+                sa.select(EXECUTIONS.c.context).where(
+                    EXECUTIONS.c.id == self.execution_id)).scalar() or {}
+        return self._context
+
+    def scope(self, names, **extra):
+        """The expression scope with the results of tasks ``names``."""
         tasks = {}
         if names:
             rows = self.s.execute(
-                sa.select(TASKS.c.name, TASKS.c.state, TASKS.c.output)
+                sa.select(TASKS.c.name, TASKS.c.state, TASKS.c.output,
+                          TASKS.c.error)
                 .where(TASKS.c.execution_id == self.execution_id,
                        TASKS.c.item_index == _PLAIN,
                        TASKS.c.name.in_(sorted(names))))
-            tasks = {name: {'output': output, 'state': state}
-                     for name, state, output in rows}
-        return {'input': self.execution['input'] or {},
-                'tasks': tasks,
-                'execution': {'id': self.execution_id}}
+            tasks = {name: {'output': output, 'state': state,
+                            'error': error}
+                     for name, state, output, error in rows}
+        scope = {'input': self.execution['input'] or {},
+                 'tasks': tasks,
+                 'execution': {'id': self.execution_id}}
+        if self.spec.uses_context:
+            scope['ctx'] = self.context()
+        scope.update(extra)
+        return scope
 
     # Tasks
 
     def start_task(self, task):
-        """Render, validate and dispatch a PENDING task (new attempt)."""
+        """Render, validate and dispatch a PENDING task (new attempt).
+
+        While the execution is PAUSED the task stays PENDING,
+        ``blocked_on='paused'``, and starts when it resumes. A task whose
+        ``when`` is false is SKIPPED.
+        """
         task_spec = self.spec.tasks[task['name']]
+        if self.paused:
+            self.s.execute(_task_update(frozenset(['blocked_on'])), {
+                'task_id': task['id'], 'state': states.PENDING,
+                'updated_at': self.now, 'blocked_on': states.BLOCKED_PAUSED})
+            return
         try:
+            if not self._condition_holds(task_spec):
+                self.skip_task(task, {'reason': 'condition'})
+                return
             inputs = expressions.render(
                 task_spec.with_ or {},
                 self.scope(self.spec.referenced_tasks(task['name'])))
@@ -214,6 +278,18 @@ class _Transition:
                 'InvalidTaskInput', retryable=False))
             return
         self.run_task(task, inputs, task['attempt'] + 1, run_state=None)
+
+    def _condition_holds(self, task_spec):
+        when = task_spec.when
+        if when is None or isinstance(when, bool):
+            return when is not False
+        return bool(expressions.render(when, self.scope(
+            self.spec.referenced_tasks(task_spec.name))))
+
+    def skip_task(self, task, details):
+        self.set_task(task, states.SKIPPED, blocked_on=None,
+                      finished_at=self.now, details=details)
+        self.settled.append(task['name'])
 
     def run_task(self, task, inputs, attempt, run_state):
         """Mark a task RUNNING under a lease and queue its dispatch.
@@ -279,10 +355,31 @@ class _Transition:
                                        task['run_state']))
 
     def task_succeeded(self, task, output):
+        task_spec = self.spec.tasks[task['name']]
+        if task_spec.publish:
+            try:
+                self.publish(task_spec, output)
+            except exception.ConvectionException as exc:
+                self.task_failed(task, _error(
+                    _('Task %(task)s succeeded but what it publishes '
+                      'cannot be rendered: %(err)s') %
+                    {'task': task['name'], 'err': exc},
+                    type(exc).__name__, retryable=False))
+                return
         self.set_task(task, states.SUCCEEDED, output=output, error=None,
                       run_state=None, owner=None, lease_expires_at=None,
                       finished_at=self.now)
         self._drop_timeout_timer(task)
+        self.settled.append(task['name'])
+
+    def publish(self, task_spec, output):
+        """Merge the task's ``publish`` into the execution context."""
+        values = expressions.render(task_spec.publish, self.scope(
+            self.spec.referenced_tasks(task_spec.name), result=output))
+        self._context = dict(self.context(), **values)
+        self.s.execute(sa.update(EXECUTIONS).where(
+            EXECUTIONS.c.id == self.execution_id).values(
+                context=self._context))
 
     def task_waits(self, task, delay, run_state):
         self.set_task(task, states.WAITING, blocked_on=states.BLOCKED_TIMER,
@@ -295,8 +392,10 @@ class _Transition:
         """An attempt failed or timed out: retry it or end the task."""
         # A worker still holding the attempt's work item must stop.
         tenant.cancel_in(self.s, [task['id']])
+        if to_state == states.TIMED_OUT and task['state'] in _STARTED:
+            self.cancel_run(task)
         delay = specs.retry_delay(self.spec.tasks[task['name']], error,
-                                  task['attempt'])
+                                  task['attempt'] - self._retried_at(task))
         if delay is None:
             self.end_task(task, to_state, error)
             return
@@ -309,12 +408,49 @@ class _Transition:
         self.timer(TASK_RETRY, self.now + datetime.timedelta(seconds=delay),
                    task, {'attempt': task['attempt']})
 
+    def _retried_at(self, task):
+        """The attempt count when the execution was last retried, or 0.
+
+        Each retry of the execution gives a task its full retry policy
+        again, while its attempt numbers keep growing.
+        """
+        return self.s.execute(
+            sa.select(sa.func.max(EVENTS.c.attempt)).where(
+                EVENTS.c.execution_id == self.execution_id,
+                EVENTS.c.task_execution_id == task['id'],
+                EVENTS.c.to_state == states.PENDING)).scalar() or 0
+
+    def cancel_run(self, task):
+        """Have the conductor call the task type's ``cancel``."""
+        task_type = task.get('type') or self.spec.tasks[task['name']].type
+        if not tenant.is_builtin(task_type):
+            # Its worker learns it from its work item (tenant.cancel_in).
+            return
+        self.cancel.append({
+            'id': task['id'], 'execution_id': self.execution_id,
+            'name': task['name'], 'type': task_type,
+            'attempt': task['attempt'], 'input': task.get('input'),
+            'run_state': task.get('run_state'),
+            'project_id': self.execution['project_id'],
+            'user_id': self.execution['user_id'],
+            'trust_id': self.execution['trust_id'],
+        })
+
     def end_task(self, task, to_state, error):
-        """The task failed for good: so does the execution (fail fast)."""
+        """The task failed for good.
+
+        Unless it has ``continue_on_failure`` (its dependants run) or
+        ``on_failure`` handlers (they run, its dependants are skipped),
+        the execution fails at once (fail fast).
+        """
         self._drop_timers(task)
         self.set_task(task, to_state, error=error, owner=None,
                       lease_expires_at=None, finished_at=self.now,
                       details={'error': error})
+        task_spec = self.spec.tasks[task['name']]
+        if task_spec.continue_on_failure or task_spec.on_failure:
+            self.settled.append(task['name'])
+            return
         self.fail_execution(
             _('Task %(task)s ended %(state)s: %(err)s') %
             {'task': task['name'], 'state': to_state,
@@ -331,28 +467,83 @@ class _Transition:
         self.s.execute(sa.delete(TIMERS).where(
             TIMERS.c.task_execution_id == task['id']))
 
-    def start_ready_dependants(self, completed):
-        """Start the dependants of ``completed`` whose requires are met."""
-        candidates = set()
-        for name in completed:
-            candidates.update(self.spec.dependants(name))
-        if not candidates:
-            return
-        needed = set(candidates)
-        for name in candidates:
-            needed.update(self.spec.tasks[name].requires or ())
-        tasks = self.tasks_by_name(
-            {n for n in needed if n not in self.states} | candidates)
-        for name in sorted(candidates):
-            task = tasks.get(name)
-            if task is None or self.states[name] != states.PENDING:
-                continue
-            requires = self.spec.tasks[name].requires or ()
-            if all(self.states.get(r) == states.SUCCEEDED
-                   for r in requires):
-                self.start_task(task)
+    def propagate(self):
+        """Start or skip the dependants of the tasks that settled.
+
+        A PENDING task is decided once its requirements allow it:
+
+        * ``join: all`` (default): it starts when every requirement is
+          *satisfied* (SUCCEEDED, or FAILED/TIMED_OUT with
+          ``continue_on_failure``); it is SKIPPED as soon as one ended
+          otherwise (SKIPPED, or failed and handled by ``on_failure``).
+        * ``join: any``: it starts when one requirement is satisfied; it
+          is SKIPPED when all ended and none is.
+        * A failure handler starts when the task it handles failed for
+          good, and is SKIPPED when that task ended any other way.
+
+        Skipping settles the task in turn, so skips flow down the graph.
+        """
+        while self.settled and not self.finished:
+            candidates = set()
+            for name in self.settled:
+                candidates.update(self.spec.dependants(name))
+                candidates.update(self.spec.tasks[name].on_failure)
+            self.settled = []
+            needed = set(candidates)
+            for name in candidates:
+                task_spec = self.spec.tasks[name]
+                needed.update(task_spec.requires)
+                if task_spec.handles:
+                    needed.add(task_spec.handles)
+            self.tasks_by_name({n for n in needed if n not in self.states}
+                               | {n for n in candidates
+                                  if n not in self.rows})
+            for name in sorted(candidates):
+                if self.states.get(name) != states.PENDING:
+                    continue
+                decision, details = self._decide(self.spec.tasks[name])
+                if decision is None:
+                    continue
+                task = self.rows[name]
+                if decision:
+                    self.start_task(task)
+                else:
+                    self.skip_task(task, details)
                 if self.finished:
                     return
+
+    def _decide(self, task_spec):
+        """True: start it; False: skip it; None: not yet."""
+        if task_spec.handles:
+            state = self.states.get(task_spec.handles)
+            if state in _FAILED:
+                return True, None
+            if state in states.TASK_TERMINAL_STATES:
+                return False, {'reason': 'not_triggered',
+                               'task': task_spec.handles}
+            return None, None
+        satisfied, unsatisfied = [], []
+        for name in task_spec.requires:
+            state = self.states.get(name)
+            if state == states.SUCCEEDED or (
+                    state in _FAILED and
+                    self.spec.tasks[name].continue_on_failure):
+                satisfied.append(name)
+            elif state in states.TASK_TERMINAL_STATES:
+                unsatisfied.append(name)
+        if task_spec.join == dsl_schema.JOIN_ANY:
+            if satisfied:
+                return True, None
+            if len(unsatisfied) == len(task_spec.requires):
+                return False, {'reason': 'requirements_not_met',
+                               'tasks': unsatisfied}
+            return None, None
+        if unsatisfied:
+            return False, {'reason': 'requirements_not_met',
+                           'tasks': unsatisfied}
+        if len(satisfied) == len(task_spec.requires):
+            return True, None
+        return None, None
 
     # Executions
 
@@ -363,7 +554,8 @@ class _Transition:
         """
         rows = self.s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt)
+                      TASKS.c.attempt, TASKS.c.type, TASKS.c.input,
+                      TASKS.c.run_state)
             .where(TASKS.c.execution_id == self.execution_id,
                    TASKS.c.state.in_(_ACTIVE))).mappings().all()
         for row in rows:
@@ -372,6 +564,8 @@ class _Transition:
             self.event('task', row['state'], to_state,
                        attempt=row['attempt'], task=row)
             self.states[row['name']] = to_state
+            if row['state'] in _STARTED:
+                self.cancel_run(row)
         tenant.cancel_in(self.s, [row['id'] for row in rows
                                   if row['state'] in _STARTED])
         for from_states, to_state in (((states.PENDING,), pending_to),
@@ -402,6 +596,9 @@ class _Transition:
                    self.spec.timeout})
 
     def finish_if_done(self):
+        if self.paused:
+            # It ends when it resumes.
+            return
         active = self.s.execute(
             sa.select(sa.func.count()).select_from(TASKS).where(
                 TASKS.c.execution_id == self.execution_id,
@@ -423,6 +620,24 @@ class _Transition:
             self.s.execute(sa.delete(TIMERS).where(
                 TIMERS.c.execution_id == self.execution_id))
         self.set_execution(states.SUCCEEDED, output=output,
+                           finished_at=self.now)
+
+    def run_for_elapsed(self):
+        """The flow's ``run_for`` passed: stop and call it a success."""
+        self.close_active_tasks(pending_to=states.SKIPPED)
+        output = None
+        if self.spec.output is not None:
+            try:
+                output = expressions.render(
+                    self.spec.output,
+                    self.scope(self.spec.output_references))
+            except exception.ConvectionException as exc:
+                # Tasks cut short have no result to show.
+                LOG.info('Execution %(id)s ran for its duration; its '
+                         'output cannot be rendered: %(err)s',
+                         {'id': self.execution_id, 'err': exc})
+        self.set_execution(states.SUCCEEDED, output=output,
+                           stop_reason='duration_elapsed',
                            finished_at=self.now)
 
 
@@ -478,17 +693,17 @@ def _lock_execution(db_session, execution_id, skip_locked=False):
     return dict(row) if row is not None else None
 
 
-def _open(db_session, execution_id, host, expected_state,
+def _open(db_session, execution_id, host, expected_states,
           skip_locked=False):
-    """Lock the execution; a transition if it is in ``expected_state``."""
+    """Lock the execution; a transition if it is in ``expected_states``."""
     execution = _lock_execution(db_session, execution_id, skip_locked)
     if execution is None:
         LOG.debug('Execution %s is gone', execution_id)
         return None
-    if execution['state'] != expected_state:
+    if execution['state'] not in expected_states:
         LOG.debug('Execution %(id)s is %(state)s, not %(expected)s',
                   {'id': execution_id, 'state': execution['state'],
-                   'expected': expected_state})
+                   'expected': expected_states})
         return None
     return _transition(db_session, execution, host)
 
@@ -517,21 +732,26 @@ def _transition(db_session, execution, host):
     return tr
 
 
+def _arm_flow_timers(tr):
+    for kind, seconds in ((EXECUTION_TIMEOUT, tr.spec.timeout),
+                          (RUN_FOR, tr.spec.run_for)):
+        if seconds:
+            tr.timer(kind, tr.now + datetime.timedelta(seconds=seconds))
+
+
 @_retry_on_db_error
 def start_execution(execution_id, host):
     """PENDING -> RUNNING: create the tasks, start the roots.
 
-    :returns: ``(execution, task runs to dispatch)``; ``execution`` is
-        None when nothing was done (not PENDING any more, or gone).
+    :returns: an :class:`Outcome`; its ``execution`` is None when nothing
+        was done (not PENDING any more, or gone).
     """
     with session.writer() as s:
-        tr = _open(s, execution_id, host, states.PENDING)
+        tr = _open(s, execution_id, host, (states.PENDING,))
         if tr is None:
-            return None, []
+            return NOTHING
         tr.set_execution(states.RUNNING, started_at=tr.now)
-        if tr.spec.timeout:
-            tr.timer(EXECUTION_TIMEOUT, tr.now + datetime.timedelta(
-                seconds=tr.spec.timeout))
+        _arm_flow_timers(tr)
         rows = []
         for name, task_spec in tr.spec.tasks.items():
             rows.append({
@@ -543,36 +763,175 @@ def start_execution(execution_id, host):
             })
         if rows:
             s.execute(sa.insert(TASKS), rows)
-        by_name = {row['name']: row for row in rows}
         for row in rows:
             tr.states[row['name']] = states.PENDING
+            tr.rows[row['name']] = dict(row, started_at=None)
         for name in tr.spec.roots:
-            tr.start_task(dict(by_name[name], started_at=None))
+            tr.start_task(tr.rows[name])
             if tr.finished:
                 break
+        tr.propagate()
         if not tr.finished and not tr.dispatch:
             tr.finish_if_done()
         tr.flush()
-        return tr.execution, tr.dispatch
+        return tr.outcome()
 
 
 @_retry_on_db_error
 def cancel_execution(execution_id, host):
     """Cancel an execution that has not finished, and its tasks.
 
-    :returns: True if it was cancelled now.
+    :returns: an :class:`Outcome` (``execution`` None if it had already
+        finished); ``cancel`` lists the runs that were in progress.
     """
     with session.writer() as s:
         execution = _lock_execution(s, execution_id)
         if execution is None or \
                 execution['state'] in states.EXECUTION_TERMINAL_STATES:
-            return False
+            return NOTHING
         tr = _Transition(s, execution, None, host)
         tr.close_active_tasks(pending_to=states.CANCELLED)
         tr.set_execution(states.CANCELLED, stop_reason='cancelled',
                          finished_at=tr.now)
         tr.flush()
-        return True
+        return tr.outcome()
+
+
+@_retry_on_db_error
+def pause_execution(execution_id, host):
+    """RUNNING -> PAUSED: tasks in progress go on, no new task starts.
+
+    Tasks that become ready meanwhile stay PENDING with
+    ``blocked_on='paused'``; retry and wake-up timers wait for the resume.
+    """
+    with session.writer() as s:
+        tr = _open(s, execution_id, host, (states.RUNNING,))
+        if tr is None:
+            return NOTHING
+        tr.set_execution(states.PAUSED)
+        tr.flush()
+        return tr.outcome()
+
+
+@_retry_on_db_error
+def resume_execution(execution_id, host):
+    """PAUSED -> RUNNING: start the tasks that became ready meanwhile."""
+    with session.writer() as s:
+        tr = _open(s, execution_id, host, (states.PAUSED,))
+        if tr is None:
+            return NOTHING
+        tr.set_execution(states.RUNNING)
+        rows = s.execute(
+            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
+                      TASKS.c.attempt, TASKS.c.started_at)
+            .where(TASKS.c.execution_id == execution_id,
+                   TASKS.c.state == states.PENDING,
+                   TASKS.c.blocked_on == states.BLOCKED_PAUSED)
+        ).mappings().all()
+        for row in rows:
+            task = dict(row)
+            tr.states[task['name']] = task['state']
+            tr.rows[task['name']] = task
+        for task in list(tr.rows.values()):
+            tr.start_task(task)
+            if tr.finished:
+                break
+        tr.propagate()
+        if not tr.finished and not tr.dispatch:
+            tr.finish_if_done()
+        tr.flush()
+        return tr.outcome()
+
+
+@_retry_on_db_error
+def retry_execution(execution_id, host, flow_version_id=None,
+                    flow_version=None):
+    """Run a FAILED or TIMED_OUT execution again from where it failed.
+
+    Tasks that SUCCEEDED keep their results; every other task goes back
+    to PENDING (its attempt count goes on, so late results of the earlier
+    run stay stale) and the flow resumes from there.
+
+    :param flow_version_id: move to this flow version (the caller checked
+        with :func:`specs.check_retry_compatible` that it keeps the
+        succeeded tasks); None keeps the execution's version.
+    :param flow_version: that version's number.
+    """
+    with session.writer() as s:
+        execution = _lock_execution(s, execution_id)
+        if execution is None or \
+                execution['state'] not in transitions.RETRY_EXECUTION_FROM:
+            return NOTHING
+        if flow_version_id is not None and \
+                flow_version_id != execution['flow_version_id']:
+            s.execute(sa.update(EXECUTIONS).where(
+                EXECUTIONS.c.id == execution_id).values(
+                    flow_version_id=flow_version_id,
+                    flow_version=flow_version))
+            execution = dict(execution, flow_version_id=flow_version_id)
+        tr = _Transition(s, execution, None, host)
+        tr.spec = specs.get(s, execution['flow_version_id'])
+        if tr.spec is None:
+            return NOTHING
+        s.execute(sa.update(EXECUTIONS).where(
+            EXECUTIONS.c.id == execution_id).values(
+                state=states.RUNNING, error=None, output=None,
+                stop_reason=None, finished_at=None, updated_at=tr.now))
+        tr.event('execution', execution['state'], states.RUNNING,
+                 details={'reason': 'retry'})
+        tr.execution = dict(execution, state=states.RUNNING)
+        _arm_flow_timers(tr)
+        rows = s.execute(
+            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
+                      TASKS.c.attempt, TASKS.c.started_at)
+            .where(TASKS.c.execution_id == execution_id,
+                   TASKS.c.item_index == _PLAIN)).mappings().all()
+        existing = {row['name']: dict(row) for row in rows}
+        new_rows = []
+        for name, task_spec in tr.spec.tasks.items():
+            if name not in existing:
+                new_rows.append({
+                    'id': uuidutils.generate_uuid(),
+                    'execution_id': execution_id, 'name': name,
+                    'item_index': _PLAIN, 'type': task_spec.type,
+                    'state': states.PENDING,
+                    'blocked_on': states.BLOCKED_DEPENDENCY, 'attempt': 0,
+                    'created_at': tr.now})
+        if new_rows:
+            s.execute(sa.insert(TASKS), new_rows)
+        reset = [task for name, task in existing.items()
+                 if name in tr.spec.tasks and
+                 task['state'] in transitions.RETRY_TASK_FROM]
+        for task in reset:
+            tr.event('task', task['state'], states.PENDING,
+                     attempt=task['attempt'], task=task,
+                     details={'reason': 'retry'})
+            task.update(state=states.PENDING, started_at=None)
+        if reset:
+            s.execute(sa.update(TASKS).where(
+                TASKS.c.id.in_([task['id'] for task in reset])).values(
+                    state=states.PENDING,
+                    blocked_on=states.BLOCKED_DEPENDENCY, output=None,
+                    error=None, run_state=None, owner=None,
+                    lease_expires_at=None, started_at=None,
+                    finished_at=None, updated_at=tr.now))
+        for task in list(existing.values()) + [
+                dict(row, started_at=None) for row in new_rows]:
+            if task['name'] in tr.spec.tasks:
+                tr.states[task['name']] = task['state']
+                tr.rows[task['name']] = task
+        for name in tr.spec.roots:
+            if tr.states[name] == states.PENDING:
+                tr.start_task(tr.rows[name])
+                if tr.finished:
+                    break
+        tr.settled.extend(name for name, state in tr.states.items()
+                          if state == states.SUCCEEDED)
+        tr.propagate()
+        if not tr.finished and not tr.dispatch:
+            tr.finish_if_done()
+        tr.flush()
+        return tr.outcome()
 
 
 @_retry_on_db_error
@@ -581,12 +940,12 @@ def apply_results(execution_id, results, host):
 
     :param results: result dicts as ``EngineAPI.report_task_results``
         describes them.
-    :returns: ``(execution, task runs to dispatch)``.
+    :returns: an :class:`Outcome`.
     """
     with session.writer() as s:
-        tr = _open(s, execution_id, host, states.RUNNING)
+        tr = _open(s, execution_id, host, _OPEN)
         if tr is None:
-            return None, []
+            return NOTHING
         ids = sorted({r['task_id'] for r in results})
         rows = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
@@ -594,7 +953,6 @@ def apply_results(execution_id, results, host):
             .where(TASKS.c.execution_id == execution_id,
                    TASKS.c.id.in_(ids))).mappings()
         tasks = {row['id']: dict(row) for row in rows}
-        completed = []
         for result in results:
             task = tasks.get(result['task_id'])
             if task is None or task['state'] != states.RUNNING or \
@@ -604,10 +962,10 @@ def apply_results(execution_id, results, host):
                           {'task': result['task_id'],
                            'attempt': result['attempt']})
                 continue
+            tr.rows[task['name']] = task
             status = result['status']
             if status == 'succeeded':
                 tr.task_succeeded(task, result.get('output'))
-                completed.append(task['name'])
             elif status == 'wait':
                 tr.task_waits(task, float(result['delay']),
                               result.get('run_state'))
@@ -620,19 +978,21 @@ def apply_results(execution_id, results, host):
                     details=error.get('details')))
             if tr.finished:
                 break
-        if not tr.finished and completed:
-            tr.start_ready_dependants(completed)
+        if not tr.finished and tr.settled:
+            tr.propagate()
             if not tr.finished and not tr.dispatch:
                 tr.finish_if_done()
         tr.flush()
-        return tr.execution, tr.dispatch
+        return tr.outcome()
 
 
 @_retry_on_db_error
 def fire_timers(execution_id, host, now=None):
     """Fire the execution's due timers (they are deleted as they fire).
 
-    :returns: ``(execution, task runs to dispatch)``.
+    While the execution is PAUSED only its timeouts and ``run_for`` fire.
+
+    :returns: an :class:`Outcome`.
     """
     now = now or timeutils.utcnow()
     with session.writer() as s:
@@ -640,25 +1000,27 @@ def fire_timers(execution_id, host, now=None):
         # sweep does.
         execution = _lock_execution(s, execution_id, skip_locked=True)
         if execution is None:
-            return None, []
-        due = s.execute(
-            sa.select(TIMERS.c.id, TIMERS.c.kind, TIMERS.c.task_execution_id,
-                      TIMERS.c.payload)
-            .where(TIMERS.c.execution_id == execution_id,
-                   TIMERS.c.fire_at <= now)
-            .order_by(TIMERS.c.fire_at)).mappings().all()
+            return NOTHING
+        query = (sa.select(TIMERS.c.id, TIMERS.c.kind,
+                           TIMERS.c.task_execution_id, TIMERS.c.payload)
+                 .where(TIMERS.c.execution_id == execution_id,
+                        TIMERS.c.fire_at <= now)
+                 .order_by(TIMERS.c.fire_at))
+        if execution['state'] == states.PAUSED:
+            query = query.where(TIMERS.c.kind.in_(_FIRE_WHEN_PAUSED))
+        due = s.execute(query).mappings().all()
         if not due:
-            return None, []
+            return NOTHING
         s.execute(sa.delete(TIMERS).where(
             TIMERS.c.id.in_([t['id'] for t in due])))
-        if execution['state'] != states.RUNNING:
-            return None, []
+        if execution['state'] not in _OPEN:
+            return NOTHING
         tr = _transition(s, execution, host)
         if tr is None:
-            return None, []
+            return NOTHING
         rows = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt, TASKS.c.blocked_on,
+                      TASKS.c.attempt, TASKS.c.blocked_on, TASKS.c.input,
                       TASKS.c.run_state, TASKS.c.started_at)
             .where(TASKS.c.id.in_(
                 sorted({t['task_execution_id'] for t in due
@@ -668,15 +1030,24 @@ def fire_timers(execution_id, host, now=None):
             if timer['kind'] == EXECUTION_TIMEOUT:
                 tr.time_out()
                 break
+            if timer['kind'] == RUN_FOR:
+                tr.run_for_elapsed()
+                break
             task = tasks.get(timer['task_execution_id'])
             attempt = (timer['payload'] or {}).get('attempt')
             if task is None or task['attempt'] != attempt:
                 continue
+            tr.rows[task['name']] = task
+            tr.states[task['name']] = task['state']
             _fire(tr, timer['kind'], task)
             if tr.finished:
                 break
+        if not tr.finished and tr.settled:
+            tr.propagate()
+            if not tr.finished and not tr.dispatch:
+                tr.finish_if_done()
         tr.flush()
-        return tr.execution, tr.dispatch
+        return tr.outcome()
 
 
 def _fire(tr, kind, task):
@@ -706,14 +1077,13 @@ def expire_lease(execution_id, task_id, host, now=None):
     the attempt counts as failed and is retried or failed per the task's
     retry policy.
 
-    :returns: ``(execution, task runs to dispatch)``.
+    :returns: an :class:`Outcome`.
     """
     now = now or timeutils.utcnow()
     with session.writer() as s:
-        tr = _open(s, execution_id, host, states.RUNNING,
-                   skip_locked=True)
+        tr = _open(s, execution_id, host, _OPEN, skip_locked=True)
         if tr is None:
-            return None, []
+            return NOTHING
         task = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
                       TASKS.c.attempt, TASKS.c.started_at, TASKS.c.owner,
@@ -722,9 +1092,10 @@ def expire_lease(execution_id, task_id, host, now=None):
                    TASKS.c.state == states.RUNNING,
                    TASKS.c.lease_expires_at < now)).mappings().first()
         if task is None:
-            return None, []
+            return NOTHING
         task = dict(task)
         tr.states[task['name']] = task['state']
+        tr.rows[task['name']] = task
         if task['owner'] is None:
             LOG.warning('No conductor acknowledged task %(task)s attempt '
                         '%(attempt)d of execution %(exe)s; dispatching it '
@@ -739,17 +1110,27 @@ def expire_lease(execution_id, task_id, host, now=None):
                 {'owner': task['owner'], 'task': task['name'],
                  'attempt': task['attempt']},
                 'LeaseExpired'))
+        if not tr.finished and tr.settled:
+            tr.propagate()
+            if not tr.finished and not tr.dispatch:
+                tr.finish_if_done()
         tr.flush()
-        return tr.execution, tr.dispatch
+        return tr.outcome()
 
 
 def due_timer_executions(now, limit):
-    """Ids of executions that have due timers, oldest timers first."""
+    """Ids of executions that have due timers, oldest timers first.
+
+    Timers of a PAUSED execution that wait for its resume are left out.
+    """
     with session.reader() as s:
         rows = s.execute(
             sa.select(TIMERS.c.execution_id,
                       sa.func.min(TIMERS.c.fire_at).label('first'))
-            .where(TIMERS.c.fire_at <= now)
+            .join(EXECUTIONS, EXECUTIONS.c.id == TIMERS.c.execution_id)
+            .where(TIMERS.c.fire_at <= now,
+                   sa.or_(EXECUTIONS.c.state != states.PAUSED,
+                          TIMERS.c.kind.in_(_FIRE_WHEN_PAUSED)))
             .group_by(TIMERS.c.execution_id)
             .order_by(sa.text('first'))
             .limit(limit))

@@ -20,11 +20,13 @@ from oslo_log import log
 import oslo_messaging as messaging
 
 from convection.common import context as convection_context
+from convection.common import keystone
 from convection.common import rpc
 from convection.common import states
 from convection.conductor import rpcapi as conductor_rpcapi
 from convection.engine import machine
 from convection.engine import sweeper
+from convection.engine import trusts
 from convection.webhooks import delivery as webhook_delivery
 
 CONF = cfg.CONF
@@ -40,7 +42,7 @@ class EngineManager:
     API version history: see :class:`convection.engine.rpcapi.EngineAPI`.
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
     topic = rpc.ENGINE_TOPIC
     binary = 'convection-engine'
 
@@ -51,6 +53,7 @@ class EngineManager:
         self.conductor_api = None
         self._sweeper = None
         self._webhooks = None
+        self._trust_reaper = None
         # Results wait here per execution while another thread applies an
         # earlier batch of the same execution: the next transaction then
         # takes them all at once.
@@ -64,8 +67,14 @@ class EngineManager:
         self._sweeper.start()
         self._webhooks = webhook_delivery.DeliveryWorker()
         self._webhooks.start()
+        if keystone.is_configured():
+            self._trust_reaper = trusts.TrustReaper()
+            self._trust_reaper.start()
 
     def del_host(self):
+        if self._trust_reaper is not None:
+            self._trust_reaper.stop()
+            self._trust_reaper = None
         if self._webhooks is not None:
             self._webhooks.stop()
             self._webhooks = None
@@ -79,8 +88,21 @@ class EngineManager:
         self._after(machine.start_execution(execution_id, self.host))
 
     def cancel_execution(self, context, execution_id):
-        if machine.cancel_execution(execution_id, self.host):
-            LOG.info('Cancelled execution %s', execution_id)
+        self._after(machine.cancel_execution(execution_id, self.host))
+
+    def pause_execution(self, context, execution_id):
+        if self._after(machine.pause_execution(execution_id, self.host)):
+            LOG.info('Paused execution %s', execution_id)
+
+    def resume_execution(self, context, execution_id):
+        if self._after(machine.resume_execution(execution_id, self.host)):
+            LOG.info('Resumed execution %s', execution_id)
+
+    def retry_execution(self, context, execution_id, flow_version_id=None,
+                        flow_version=None):
+        if self._after(machine.retry_execution(
+                execution_id, self.host, flow_version_id, flow_version)):
+            LOG.info('Retrying execution %s', execution_id)
 
     def report_task_results(self, context, results):
         by_execution = collections.defaultdict(list)
@@ -113,16 +135,27 @@ class EngineManager:
                               '%(id)s', {'n': len(batch), 'id': execution_id})
 
     def _after(self, outcome):
-        """Log the end of an execution and cast its task runs."""
-        execution, runs = outcome
+        """Log the end of an execution, cast its task runs and cancels.
+
+        :returns: whether the transition changed anything.
+        """
+        execution, runs, cancels = outcome
         if execution is None:
-            return
+            return False
         if execution['state'] in states.EXECUTION_TERMINAL_STATES:
             LOG.info('Execution %(id)s %(state)s',
                      {'id': execution['id'], 'state': execution['state']})
-        if not runs:
-            return
+        if not runs and not cancels:
+            return True
         context = convection_context.for_execution(execution)
         for start in range(0, len(runs), _DISPATCH_CHUNK):
             self.conductor_api.run_tasks(
                 context, runs[start:start + _DISPATCH_CHUNK])
+        if cancels:
+            if self.conductor_api.can_cancel_tasks():
+                self.conductor_api.cancel_tasks(context, cancels)
+            else:
+                LOG.warning('The conductors are too old to clean up after '
+                            '%d cancelled task run(s) of execution %s',
+                            len(cancels), execution['id'])
+        return True

@@ -28,9 +28,10 @@ class EngineAPI:
 
     * 1.0 - Initial version: start_execution, cancel_execution,
       report_task_results.
+    * 1.1 - Add pause_execution, resume_execution, retry_execution.
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self):
         target = messaging.Target(topic=rpc.ENGINE_TOPIC,
@@ -55,6 +56,39 @@ class EngineAPI:
         """
         cctxt = self.client.prepare(version='1.0')
         cctxt.cast(context, 'cancel_execution', execution_id=execution_id)
+
+    def pause_execution(self, context, execution_id):
+        """Pause a RUNNING execution: no new task starts until resumed.
+
+        :param context: request context.
+        :param execution_id: id of the execution.
+        """
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'pause_execution', execution_id=execution_id)
+
+    def resume_execution(self, context, execution_id):
+        """Resume a PAUSED execution.
+
+        :param context: request context.
+        :param execution_id: id of the execution.
+        """
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'resume_execution', execution_id=execution_id)
+
+    def retry_execution(self, context, execution_id, flow_version_id=None,
+                        flow_version=None):
+        """Run a FAILED or TIMED_OUT execution again from its failures.
+
+        :param context: request context.
+        :param execution_id: id of the execution.
+        :param flow_version_id: id of the flow version to move to (already
+            checked compatible), or None to keep the execution's.
+        :param flow_version: the number of that version.
+        """
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'retry_execution', execution_id=execution_id,
+                   flow_version_id=flow_version_id,
+                   flow_version=flow_version)
 
     def report_task_results(self, context, results):
         """Hand the results of task runs to the engine.

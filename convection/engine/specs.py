@@ -13,6 +13,7 @@
 """Parsed flow definitions, cached per immutable flow version."""
 
 import collections
+import random
 import threading
 
 import sqlalchemy as sa
@@ -64,9 +65,14 @@ def retry_delay(task_spec, error, attempt):
     """
     policy = task_spec.retry
     if policy is None or not error.get('retryable', True) or \
-            attempt > policy.count:
+            attempt > policy.count or not policy.retries(error.get('type')):
         return None
-    return policy.delay(attempt)
+    delay = policy.delay(attempt)
+    if policy.jitter:
+        # Spread retries of many tasks failing together (a thundering
+        # herd against the same service).
+        delay *= 1 - policy.jitter * random.random()
+    return delay
 
 
 def clear_cache():

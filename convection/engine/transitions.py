@@ -22,9 +22,17 @@ EXECUTION = {
     states.PENDING: {states.RUNNING, states.CANCELLED, states.FAILED},
     states.RUNNING: {states.SUCCEEDED, states.FAILED, states.CANCELLED,
                      states.TIMED_OUT, states.PAUSED},
+    # PAUSED -> SUCCEEDED: its run_for elapsed while it was paused.
     states.PAUSED: {states.RUNNING, states.CANCELLED, states.FAILED,
-                    states.TIMED_OUT},
+                    states.TIMED_OUT, states.SUCCEEDED},
 }
+
+# Retrying an execution (POST /v1/executions/{id}/retry) is the one way
+# out of a terminal state: the execution runs again and its tasks that did
+# not succeed go back to PENDING.
+RETRY_EXECUTION_FROM = frozenset((states.FAILED, states.TIMED_OUT))
+RETRY_TASK_FROM = frozenset((states.FAILED, states.TIMED_OUT,
+                             states.SKIPPED, states.CANCELLED))
 
 TASK = {
     # PENDING -> FAILED: its inputs could not be rendered or validated.

@@ -148,7 +148,7 @@ class TestRecovery(base.EngineTestCase):
         self.wait_task(execution['id'], 'b', states.RUNNING)
         failed = dict(result, status='failed',
                       error={'message': 'late', 'type': 'X'})
-        _, runs = machine.apply_results(execution['id'], [failed, stale],
+        _, runs, _ = machine.apply_results(execution['id'], [failed, stale],
                                         'test')
         self.assertEqual([], runs)
         tasks = self.tasks(execution['id'])
@@ -164,20 +164,24 @@ class TestRecovery(base.EngineTestCase):
 
     def test_starting_twice_starts_once(self):
         execution = self.create_execution({'a': {'type': 'noop'}})
-        _, runs = machine.start_execution(execution['id'], 'test')
+        _, runs, _ = machine.start_execution(execution['id'], 'test')
         self.assertEqual(['a'], [r['name'] for r in runs])
-        self.assertEqual((None, []),
+        self.assertEqual(machine.NOTHING,
                          machine.start_execution(execution['id'], 'test'))
         self.assertEqual(1, len(self.tasks(execution['id'])))
 
     def test_results_for_a_cancelled_execution_are_ignored(self):
         execution = self.create_execution({'a': {'type': 'noop'}})
-        _, runs = machine.start_execution(execution['id'], 'test')
-        self.assertTrue(machine.cancel_execution(execution['id'], 'test'))
-        self.assertFalse(machine.cancel_execution(execution['id'], 'test'))
+        _, runs, _ = machine.start_execution(execution['id'], 'test')
+        cancelled = machine.cancel_execution(execution['id'], 'test')
+        self.assertEqual(states.CANCELLED, cancelled.execution['state'])
+        # The run was in progress: its task type gets to clean up.
+        self.assertEqual([runs[0]['id']], [r['id'] for r in cancelled.cancel])
+        self.assertEqual(machine.NOTHING,
+                         machine.cancel_execution(execution['id'], 'test'))
         result = {'task_id': runs[0]['id'], 'execution_id': execution['id'],
                   'attempt': 1, 'status': 'succeeded'}
-        self.assertEqual((None, []), machine.apply_results(
+        self.assertEqual(machine.NOTHING, machine.apply_results(
             execution['id'], [result], 'test'))
         self.assertEqual(states.CANCELLED,
                          self.tasks(execution['id'])['a']['state'])

@@ -1,0 +1,124 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Deletes the Keystone trusts of executions that have finished.
+
+A trust lets the conductor act for the tenant while the execution runs;
+once the execution is terminal nothing may use it any more. Deletion runs
+in its own thread so that a slow or absent Keystone never delays timers,
+and it is retried on every pass until Keystone answers: the trust id stays
+on the execution row until the trust is really gone.
+"""
+
+import datetime
+import threading
+
+from oslo_config import cfg
+from oslo_log import log
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from convection.common import exception
+from convection.common import keystone
+from convection.common import states
+from convection.db.sqlalchemy import models
+from convection.db.sqlalchemy import session
+
+CONF = cfg.CONF
+LOG = log.getLogger(__name__)
+
+EXECUTIONS = models.Execution.__table__
+
+
+def finished_with_trusts(older_than, limit):
+    """Ids and trust ids of terminal executions that still hold a trust."""
+    query = (sa.select(EXECUTIONS.c.id, EXECUTIONS.c.trust_id)
+             .where(EXECUTIONS.c.state.in_(
+                 states.EXECUTION_TERMINAL_STATES))
+             .where(EXECUTIONS.c.trust_id.is_not(None))
+             .where(EXECUTIONS.c.finished_at <= older_than)
+             .order_by(EXECUTIONS.c.finished_at)
+             .limit(limit))
+    with session.reader() as s:
+        return [tuple(row) for row in s.execute(query)]
+
+
+def forget_trust(execution_id, trust_id):
+    """Clear the trust id of an execution, unless it changed meanwhile."""
+    with session.writer() as s:
+        s.execute(sa.update(EXECUTIONS)
+                  .where(EXECUTIONS.c.id == execution_id)
+                  .where(EXECUTIONS.c.trust_id == trust_id)
+                  .values(trust_id=None))
+
+
+def release_trusts(now=None, limit=100):
+    """Delete the trusts of finished executions; returns how many went.
+
+    Executions are left alone for ``[keystone]trust_release_delay``
+    seconds after they finish, so that cleanup of cancelled tasks (which
+    acts through the trust) can finish first.
+    """
+    now = now or timeutils.utcnow()
+    older_than = now - datetime.timedelta(
+        seconds=CONF.keystone.trust_release_delay)
+    released = 0
+    for execution_id, trust_id in finished_with_trusts(older_than, limit):
+        try:
+            keystone.delete_trust(trust_id)
+        except exception.ServiceUnavailable as error:
+            LOG.warning('Cannot delete trust %(trust)s of execution '
+                        '%(execution)s yet: %(error)s',
+                        {'trust': trust_id, 'execution': execution_id,
+                         'error': error})
+            # Keystone is away: the others would fail the same way.
+            break
+        except exception.NotAuthorized as error:
+            # Kept on the row so an operator can see and remove it.
+            LOG.error('Keystone refused to delete trust %(trust)s of '
+                      'execution %(execution)s: %(error)s',
+                      {'trust': trust_id, 'execution': execution_id,
+                       'error': error})
+            continue
+        forget_trust(execution_id, trust_id)
+        released += 1
+    return released
+
+
+class TrustReaper:
+    """A thread that calls :func:`release_trusts` periodically."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop,
+                                        name='convection-trust-reaper',
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _loop(self):
+        while not self._stop.wait(CONF.keystone.trust_release_interval):
+            try:
+                release_trusts()
+            except Exception:
+                LOG.exception('Releasing the trusts of finished executions '
+                              'failed; trying again in %s seconds',
+                              CONF.keystone.trust_release_interval)
