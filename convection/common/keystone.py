@@ -52,11 +52,16 @@ _trust_sessions = {}
 
 
 def _check_configured():
-    if not CONF[_GROUP].auth_type:
+    if not is_configured():
         raise exception.ConfigInvalid(
             reason=_('[%s] has no auth_type: Convection cannot act in '
                      'OpenStack clouds without service credentials.')
             % _GROUP)
+
+
+def is_configured():
+    """Whether service credentials are configured (trusts can be used)."""
+    return bool(CONF[_GROUP].auth_type)
 
 
 def _load_service_auth():

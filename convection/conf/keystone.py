@@ -57,6 +57,18 @@ opts = [
                  min=0,
                  help=_('Seconds before the first retry of a trust deletion; '
                         'doubled on each further retry.')),
+    cfg.FloatOpt('trust_release_interval',
+                 default=5.0,
+                 min=0.1,
+                 help=_('Seconds between two passes of the engine that '
+                        'delete the trusts of finished executions.')),
+    cfg.FloatOpt('trust_release_delay',
+                 default=10.0,
+                 min=0,
+                 help=_('Seconds a finished execution keeps its trust, so '
+                        'that the cleanup of its cancelled tasks (deleting '
+                        'the stacks or servers they created) can still act '
+                        'for the tenant.')),
 ]
 
 

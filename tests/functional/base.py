@@ -350,6 +350,9 @@ project_domain_name = Default
 
 [keystone]
 region_name = RegionOne
+# Delete the trusts of finished executions at once, so tests can see it.
+trust_release_interval = 0.5
+trust_release_delay = 0
 
 [oslo_messaging_notifications]
 driver = noop

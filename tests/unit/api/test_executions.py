@@ -130,6 +130,20 @@ class StartExecutionTestCase(base.APITestCase):
         self.assertNoCast()
 
 
+    def test_cloud_flow_without_a_token_is_refused_and_not_stored(self):
+        # Without a Keystone token (noauth, or a caller identified some
+        # other way) no trust can be made, so the cloud tasks could never
+        # act: refuse up front instead of failing later.
+        self.create_flow(base.flow_document(
+            name='cloud', input={'type': 'object'},
+            tasks={'stack': {'type': 'heat.stack',
+                             'with': {'action': 'delete',
+                                      'stack': 'anything'}}}))
+        self.assertError(self.post('/v1/executions', {'flow': 'cloud'}),
+                         403, 'Keystone token is needed')
+        self.assertEqual([], db_api.list_executions(base.PROJECT))
+        self.assertNoCast()
+
 class ReadExecutionTestCase(base.APITestCase):
 
     def setUp(self):

@@ -14,6 +14,7 @@
 
 from oslo_log import log
 import oslo_messaging as messaging
+from oslo_utils import excutils
 import pecan
 from pecan import rest
 import wsme
@@ -27,11 +28,13 @@ from convection.api.controllers.v1 import signals
 from convection.api.controllers.v1 import types
 from convection.api.controllers.v1 import utils
 from convection.common import exception
+from convection.common import keystone
 from convection.common import policy
 from convection.common import states
 from convection.db import api as db_api
 from convection.db import queues_api
 from convection.i18n import _
+from convection.tasks import cloud
 
 LOG = log.getLogger(__name__)
 
@@ -195,6 +198,17 @@ class ExecutionEventsController(rest.RestController):
             ('executions', execution_id, 'events'), limit)
 
 
+def _drop_unused_trust(trust_id):
+    if trust_id is None:
+        return
+    try:
+        keystone.delete_trust(trust_id)
+    except exception.ConvectionException:
+        # Harmless but worth an operator's look: the trust is unused.
+        LOG.warning('Could not delete unused trust %s', trust_id,
+                    exc_info=True)
+
+
 class ExecutionsController(rest.RestController):
     """/v1/executions"""
 
@@ -269,18 +283,31 @@ class ExecutionsController(rest.RestController):
         flow_input = dsl.validate_input(
             version['definition'],
             None if request.input is wtypes.Unset else request.input)
-        execution, created = db_api.create_execution({
-            'project_id': context.project_id,
-            'user_id': context.user_id,
-            'flow_id': flow['id'],
-            'flow_version_id': version['id'],
-            'flow_name': flow['name'],
-            'flow_version': version['version'],
-            'input': flow_input,
-            'idempotency_key': (None if request.idempotency_key
-                                is wtypes.Unset
-                                else request.idempotency_key),
-        })
+        # Flows that call OpenStack services act for the caller through a
+        # trust, so that they keep working after the caller's token expires.
+        trust_id = None
+        if cloud.definition_needs_trust(version['definition']):
+            trust_id = keystone.create_trust_for(context)
+        try:
+            execution, created = db_api.create_execution({
+                'project_id': context.project_id,
+                'user_id': context.user_id,
+                'flow_id': flow['id'],
+                'flow_version_id': version['id'],
+                'flow_name': flow['name'],
+                'flow_version': version['version'],
+                'input': flow_input,
+                'idempotency_key': (None if request.idempotency_key
+                                    is wtypes.Unset
+                                    else request.idempotency_key),
+                'trust_id': trust_id,
+            })
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                _drop_unused_trust(trust_id)
+        if not created:
+            # A repeated request: the stored execution has its own trust.
+            _drop_unused_trust(trust_id)
         if created:
             LOG.info('Execution %(execution)s of flow %(flow)s version '
                      '%(version)d stored',

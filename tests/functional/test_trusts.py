@@ -1,0 +1,148 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Flows that act in the cloud for a tenant, end to end, through trusts.
+
+Real Keystone, Heat, API, engine and conductor processes: the API creates
+a trust when it stores an execution that uses OpenStack task types, the
+conductor acts through it after the user's token is gone, and the engine
+deletes it once the execution has finished.
+"""
+
+import time
+import uuid
+
+from keystoneauth1 import adapter
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+import requests
+
+from convection.common import clients
+from tests.functional import base
+from tests.functional import test_heat_nova
+
+TEMPLATE = test_heat_nova.TEMPLATE
+
+
+def _session(user):
+    password, project = base.USERS[user]
+    auth = v3.Password(auth_url=base.KEYSTONE_URL, username=user,
+                       password=password, project_name=project,
+                       user_domain_id='default', project_domain_id='default')
+    return ks_session.Session(auth=auth)
+
+
+class TrustedFlowTest(base.FunctionalTestCase):
+
+    backend = 'postgresql'
+
+    def setUp(self):
+        super().setUp()
+        self.alice = _session('alice')
+        try:
+            requests.get(self.alice.get_endpoint(
+                service_type='orchestration', interface='public'), timeout=5)
+        except (ks_exc.ClientException, requests.RequestException) as e:
+            base.unavailable(self, 'Heat', e)
+        self.alice_id = self.alice.get_user_id()
+
+    def _alice_trusts(self):
+        identity = adapter.Adapter(self.alice, service_type='identity',
+                                   interface='public')
+        return {t['id'] for t in identity.get(
+            '/OS-TRUST/trusts',
+            params={'trustor_user_id': self.alice_id}).json()['trusts']}
+
+    def _register(self, user, definition):
+        self.post('/v1/flows', user=user, json={'definition': definition},
+                  expect=201)
+
+    def test_execution_outlives_its_token_and_its_trust_goes(self):
+        name = f'trusted-{uuid.uuid4().hex[:8]}'
+        self._register('alice', {
+            'version': 1, 'name': name,
+            'tasks': {
+                # Long enough for the token to be revoked meanwhile.
+                'pause': {'type': 'sleep', 'with': {'seconds': 2}},
+                'stack': {'type': 'heat.stack', 'requires': ['pause'],
+                          'with': {'stack_name': name,
+                                   'template': TEMPLATE,
+                                   'parameters': {'value': 'trusted'}}},
+                'remove': {'type': 'heat.stack', 'requires': ['stack'],
+                           'with': {'action': 'delete',
+                                    'stack': '{{ tasks.stack.output'
+                                             '.stack_id }}'}},
+            },
+            'output': {'value': '{{ tasks.stack.output.outputs.value }}',
+                       'stack_id': '{{ tasks.stack.output.stack_id }}'},
+        })
+        before = self._alice_trusts()
+
+        # A token of its own, used once, then revoked: the user logged out.
+        token = _session('alice').get_token()
+        execution = self.post('/v1/executions', token=token,
+                              json={'flow': name}, expect=202).json()
+        self.alice.delete('/auth/tokens', endpoint_filter={
+            'service_type': 'identity', 'interface': 'public'},
+            headers={'X-Subject-Token': token})
+        # Keystone no longer knows the token (the API's middleware may
+        # still have it cached for a while, which does not matter here).
+        response = self.alice.get('/auth/tokens', endpoint_filter={
+            'service_type': 'identity', 'interface': 'public'},
+            headers={'X-Subject-Token': token}, raise_exc=False)
+        self.assertEqual(404, response.status_code)
+        self.assertEqual(1, len(self._alice_trusts() - before))
+
+        done = self.wait_for_execution(execution['id'], ('SUCCEEDED',
+                                                        'FAILED'),
+                                       timeout=120)
+        self.assertEqual('SUCCEEDED', done['state'], done)
+        self.assertEqual('trusted', done['output']['value'])
+        # The stack was Alice's, and the flow's last task deleted it.
+        heat = clients.heat(self.alice)
+        stack = heat.stacks.get(done['output']['stack_id'])
+        self.assertEqual(('alice', 'DELETE_COMPLETE'),
+                         (stack.stack_owner, stack.stack_status))
+
+        deadline = time.monotonic() + 30
+        while self._alice_trusts() - before:
+            if time.monotonic() > deadline:
+                self.fail('the trust of a finished execution was kept')
+            time.sleep(0.5)
+
+    def test_another_tenant_cannot_touch_the_stack(self):
+        heat = clients.heat(self.alice)
+        name = f'alices-{uuid.uuid4().hex[:8]}'
+        stack_id = heat.stacks.create(stack_name=name,
+                                      template=TEMPLATE)['stack']['id']
+        self.addCleanup(heat.stacks.delete, stack_id)
+
+        flow = f'intruder-{uuid.uuid4().hex[:8]}'
+        self._register('bob', {
+            'version': 1, 'name': flow,
+            'tasks': {'remove': {'type': 'heat.stack',
+                                 'with': {'action': 'delete',
+                                          'stack': stack_id}}},
+        })
+        execution = self.post('/v1/executions', user='bob',
+                              json={'flow': flow}, expect=202).json()
+        done = self.wait_for_execution(execution['id'],
+                                       ('SUCCEEDED', 'FAILED'), user='bob',
+                                       timeout=60)
+        self.assertEqual('FAILED', done['state'])
+        self.assertIn('not found', done['error']['message'].lower())
+        # Alice sees neither Bob's execution nor lost her stack.
+        self.get(f'/v1/executions/{execution["id"]}', user='alice',
+                 expect=404)
+        self.assertNotEqual('DELETE_COMPLETE',
+                            heat.stacks.get(stack_id).stack_status)
