@@ -50,7 +50,8 @@ opts = [
                       '[DEFAULT]auth_strategy is noauth.')),
     cfg.URIOpt('public_endpoint',
                help=_('Public URL of the API, used in links, when the API '
-                      'is behind a proxy that does not set X-Forwarded-*. '
+                      'is behind a proxy that does not set the '
+                      'X-Forwarded-Host and X-Forwarded-Proto headers. '
                       'Example: https://cloud.example.com/flow')),
 ]
 
