@@ -18,8 +18,10 @@ import threading
 
 import sqlalchemy as sa
 
+from convection.common import exception
 from convection.db.sqlalchemy import models
 from convection.dsl import spec as dsl_spec
+from convection.i18n import _
 
 _CACHE_SIZE = 256
 
@@ -73,6 +75,33 @@ def retry_delay(task_spec, error, attempt):
         # herd against the same service).
         delay *= 1 - policy.jitter * random.random()
     return delay
+
+
+def check_retry_compatible(execution_id, old_spec, new_spec, version,
+                           kept):
+    """Refuse to retry an execution on a flow version it cannot move to.
+
+    The tasks it keeps (those that succeeded) must exist in the new
+    version with the same task types: their results are reused as they
+    are. The other tasks run again from the new definition.
+
+    :param kept: names of the tasks that succeeded.
+    :raises: IncompatibleFlowVersion
+    """
+    problems = []
+    for name in sorted(kept):
+        new = new_spec.tasks.get(name)
+        if new is None:
+            problems.append(_('it has no task %s, which succeeded') % name)
+        elif name in old_spec.tasks and \
+                new.type != old_spec.tasks[name].type:
+            problems.append(_('task %(task)s is of type %(new)s there, not '
+                              '%(old)s') % {'task': name, 'new': new.type,
+                                            'old': old_spec.tasks[name].type})
+    if problems:
+        raise exception.IncompatibleFlowVersion(
+            execution=execution_id, version=version,
+            reason='; '.join(problems))
 
 
 def clear_cache():
