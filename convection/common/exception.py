@@ -194,6 +194,17 @@ class ClaimNotValid(Conflict):
                 "was changed.")
 
 
+class ExecutionStateConflict(Conflict):
+    msg_fmt = _("Execution %(execution)s is %(state)s; %(action)s needs it "
+                "to be %(expected)s.")
+
+
+class IncompatibleFlowVersion(Conflict):
+    msg_fmt = _("Execution %(execution)s cannot move to version %(version)d "
+                "of its flow: %(reason)s. Retry it on its own version, or "
+                "start a new execution.")
+
+
 class RequestEntityTooLarge(ConvectionException):
     msg_fmt = _("%(what)s is %(size)d bytes; the limit is %(limit)d bytes.")
     code = http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE
