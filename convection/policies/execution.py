@@ -53,6 +53,28 @@ rules = [
         description='Cancel an execution that has not finished.',
         operations=[{'path': '/v1/executions/{id}/cancel',
                      'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=PREFIX % 'pause',
+        check_str=base.PROJECT_MEMBER_OR_ADMIN,
+        scope_types=['project'],
+        description='Pause a running execution.',
+        operations=[{'path': '/v1/executions/{id}/pause',
+                     'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=PREFIX % 'resume',
+        check_str=base.PROJECT_MEMBER_OR_ADMIN,
+        scope_types=['project'],
+        description='Resume a paused execution.',
+        operations=[{'path': '/v1/executions/{id}/resume',
+                     'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=PREFIX % 'retry',
+        check_str=base.PROJECT_MEMBER_OR_ADMIN,
+        scope_types=['project'],
+        description='Run a failed or timed-out execution again from the '
+                    'tasks that did not succeed.',
+        operations=[{'path': '/v1/executions/{id}/retry',
+                     'method': 'POST'}]),
 ]
 
 

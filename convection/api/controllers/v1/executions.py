@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/executions: start, list, show and cancel executions."""
+"""/v1/executions: start, list, show, cancel, pause, resume, retry."""
 
 from oslo_log import log
 import oslo_messaging as messaging
@@ -33,6 +33,8 @@ from convection.common import policy
 from convection.common import states
 from convection.db import api as db_api
 from convection.db import queues_api
+from convection.dsl import spec as dsl_spec
+from convection.engine import specs as engine_specs
 from convection.i18n import _
 from convection.tasks import cloud
 
@@ -40,6 +42,13 @@ LOG = log.getLogger(__name__)
 
 SORT_KEYS = ('created_at', 'updated_at', 'started_at', 'finished_at',
              'state', 'flow_name')
+
+
+class ExecutionRetryType(types.APIBase):
+    """Body of POST /v1/executions/{id}/retry (optional)."""
+
+    version = wtypes.IntegerType(minimum=1)
+    """A newer version of the flow to move to; its own if not given."""
 
 
 class ExecutionPostType(types.APIBase):
@@ -216,7 +225,8 @@ class ExecutionsController(rest.RestController):
     events = ExecutionEventsController()
     signals = signals.SignalsController()
 
-    _custom_actions = {'cancel': ['POST']}
+    _custom_actions = {'cancel': ['POST'], 'pause': ['POST'],
+                       'resume': ['POST'], 'retry': ['POST']}
 
     @expose.expose(ExecutionCollection, wtypes.text, int, wtypes.text,
                    wtypes.text, wtypes.text, int, wtypes.text, wtypes.text,
@@ -341,4 +351,78 @@ class ExecutionsController(rest.RestController):
             raise exception.ServiceUnavailable(
                 service='engine', reason=type(error).__name__) from error
         LOG.info('Cancellation of execution %s requested', execution_id)
+        return Execution.convert(execution)
+
+    def _cast(self, what, execution_id, cast, **kwargs):
+        try:
+            cast(pecan.request.context, execution_id, **kwargs)
+        except messaging.MessagingException as error:
+            LOG.warning('Could not send the %(what)s of execution %(id)s to '
+                        'the engine', {'what': what, 'id': execution_id},
+                        exc_info=True)
+            raise exception.ServiceUnavailable(
+                service='engine', reason=type(error).__name__) from error
+        LOG.info('%(what)s of execution %(id)s requested',
+                 {'what': what.capitalize(), 'id': execution_id})
+
+    def _load_in(self, action, execution_id, expected):
+        execution = load_execution(f'convection:execution:{action}',
+                                   pecan.request.context, execution_id)
+        if execution['state'] not in expected:
+            raise exception.ExecutionStateConflict(
+                execution=execution_id, state=execution['state'],
+                action=action, expected=' or '.join(sorted(expected)))
+        return execution
+
+    @expose.expose(Execution, wtypes.text, status_code=202)
+    def pause(self, execution_id):
+        """Pause a RUNNING execution: no new task starts until resumed."""
+        execution = self._load_in('pause', execution_id, {states.RUNNING})
+        self._cast('pause', execution_id,
+                   pecan.request.engine_api.pause_execution)
+        return Execution.convert(execution)
+
+    @expose.expose(Execution, wtypes.text, status_code=202)
+    def resume(self, execution_id):
+        """Resume a PAUSED execution."""
+        execution = self._load_in('resume', execution_id, {states.PAUSED})
+        self._cast('resume', execution_id,
+                   pecan.request.engine_api.resume_execution)
+        return Execution.convert(execution)
+
+    @expose.expose(Execution, wtypes.text, body=ExecutionRetryType,
+                   status_code=202)
+    def retry(self, execution_id, request=None):
+        """Run a FAILED or TIMED_OUT execution again from its failures.
+
+        Tasks that succeeded keep their results. With ``version``, the
+        execution moves to that version of its flow, which must keep the
+        tasks that succeeded with the same task types.
+        """
+        execution = self._load_in('retry', execution_id,
+                                  {states.FAILED, states.TIMED_OUT})
+        version = None
+        if request is not None and request.version not in (None,
+                                                           wtypes.Unset):
+            version = request.version
+        target = {}
+        if version is not None and version != execution['flow_version']:
+            if version < execution['flow_version']:
+                raise exception.InvalidParameterValue(err=_(
+                    'version %(version)d is older than the version %(own)d '
+                    'the execution runs; it can only move to a newer one')
+                    % {'version': version, 'own': execution['flow_version']})
+            old = db_api.get_flow_version(execution['flow_id'],
+                                          execution['flow_version'])
+            new = db_api.get_flow_version(execution['flow_id'], version)
+            kept = {task['name'] for task in
+                    db_api.list_task_executions(execution_id)
+                    if task['state'] == states.SUCCEEDED}
+            engine_specs.check_retry_compatible(
+                execution_id, dsl_spec.FlowSpec(old['definition']),
+                dsl_spec.FlowSpec(new['definition']), version, kept)
+            target = {'flow_version_id': new['id'],
+                      'flow_version': version}
+        self._cast('retry', execution_id,
+                   pecan.request.engine_api.retry_execution, **target)
         return Execution.convert(execution)
