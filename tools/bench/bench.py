@@ -1,0 +1,252 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Benchmark a running Convection service through its REST API.
+
+Starts ``convection-all`` (the embedded default: SQLite, fake://, no
+auth) as a subprocess on a fresh state directory, then measures:
+
+* a chain of N sequential noop tasks (tasks/s);
+* a flow of N independent noop tasks (tasks/s: the widest fan-out the
+  DSL has until ``with_items`` exists);
+* E concurrent executions of a 5-task chain (executions/s);
+* ``GET /v1/executions/{id}`` and ``GET /v1/executions?limit=100``
+  latency p50/p99 at concurrency 10;
+* the peak RSS of the service process (``VmHWM``).
+
+Prints a table, then the same figures as JSON::
+
+    tox -e bench -- [--tasks 1000] [--executions 1000] [--json out.json]
+                    [--profile out.pstat]
+
+``--profile`` runs the service under yappi (CPU time, every thread) and
+writes pstats-format statistics when it stops; read them with
+``python -m pstats out.pstat`` (``sort tottime``, ``stats 30``).
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+TERMINAL = {'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'}
+
+# Runs convection-all under yappi; argv: config file, statistics file.
+_PROFILED = """
+import atexit, sys, yappi
+from convection.cmd import all as convection_all
+out = sys.argv.pop()
+yappi.set_clock_type('cpu')
+yappi.start()
+atexit.register(lambda: yappi.get_func_stats().save(out, type='pstat'))
+sys.argv[0] = 'convection-all'
+convection_all.main()
+"""
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """convection-all in a subprocess, on a state directory of its own."""
+
+    def __init__(self, max_tasks, profile=None):
+        self.tmp = tempfile.mkdtemp(prefix='convection-bench-')
+        self.port = _free_port()
+        self.url = f'http://127.0.0.1:{self.port}'
+        config = os.path.join(self.tmp, 'convection.conf')
+        with open(config, 'w') as out:
+            out.write(f'[DEFAULT]\nstate_path = {self.tmp}\n'
+                      f'log_file = {self.tmp}/convection.log\n'
+                      f'[api]\nhost_ip = 127.0.0.1\nport = {self.port}\n'
+                      f'[dsl]\nmax_tasks = {max_tasks}\n')
+        command = [os.path.join(os.path.dirname(sys.executable),
+                                'convection-all'), '--config-file', config]
+        if profile:
+            command = [sys.executable, '-c', _PROFILED, '--config-file',
+                       config, os.path.abspath(profile)]
+        self.process = subprocess.Popen(command,
+                                        stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(self.url + '/', timeout=1)
+                return
+            except requests.ConnectionError:
+                if self.process.poll() is not None or \
+                        time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f'convection-all did not start; see {self.tmp}')
+                time.sleep(0.2)
+
+    def peak_rss_mb(self):
+        with open(f'/proc/{self.process.pid}/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+        return None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Client:
+
+    def __init__(self, url):
+        self.url = url
+        self.http = requests.Session()
+
+    def post(self, path, body):
+        response = self.http.post(self.url + path, json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def get(self, path):
+        response = self.http.get(self.url + path, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def flow(self, name, tasks):
+        self.post('/v1/flows', {'definition': {
+            'version': 1, 'name': name, 'tasks': tasks}})
+
+    def start(self, name):
+        return self.post('/v1/executions', {'flow': name})['id']
+
+    def wait(self, execution_id, poll=0.05):
+        while True:
+            execution = self.get(f'/v1/executions/{execution_id}')
+            if execution['state'] in TERMINAL:
+                return execution
+            time.sleep(poll)
+
+
+def _tasks(count, chain):
+    tasks = {}
+    for i in range(count):
+        tasks[f't{i}'] = {'type': 'noop'}
+        if chain and i:
+            tasks[f't{i}']['requires'] = [f't{i - 1}']
+    return tasks
+
+
+def run_flow(client, name, tasks):
+    client.flow(name, tasks)
+    started = time.monotonic()
+    execution = client.wait(client.start(name))
+    elapsed = time.monotonic() - started
+    if execution['state'] != 'SUCCEEDED':
+        raise RuntimeError(f'{name} ended {execution["state"]}')
+    return len(tasks) / elapsed
+
+
+def concurrent_executions(url, count):
+    client = Client(url)
+    client.flow('bench-five', _tasks(5, chain=True))
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        ids = list(pool.map(lambda _: Client(url).start('bench-five'),
+                            range(count)))
+    pending = set(ids)
+    while pending:
+        time.sleep(0.2)
+        page = client.get('/v1/executions?flow=bench-five&state=SUCCEEDED'
+                          '&limit=1000')['executions']
+        pending -= {e['id'] for e in page}
+        if time.monotonic() - started > 600:
+            raise RuntimeError(f'{len(pending)} executions did not end')
+    return count / (time.monotonic() - started), ids
+
+
+def latency(url, path, requests_count=500, concurrency=10):
+    def one(_):
+        client = sessions[_ % concurrency]
+        started = time.monotonic()
+        client.get(path)
+        return (time.monotonic() - started) * 1000
+    sessions = [Client(url) for _ in range(concurrency)]
+    for client in sessions:
+        client.get(path)
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        times = sorted(pool.map(one, range(requests_count)))
+    return {'p50_ms': round(statistics.median(times), 1),
+            'p99_ms': round(times[int(len(times) * 0.99) - 1], 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--tasks', type=int, default=1000)
+    parser.add_argument('--executions', type=int, default=1000)
+    parser.add_argument('--json', help='also write the JSON here')
+    parser.add_argument('--profile', help='profile the service with yappi '
+                        'and write pstats here')
+    args = parser.parse_args()
+    service = Service(max_tasks=max(args.tasks, 1000), profile=args.profile)
+    results = {}
+    try:
+        client = Client(service.url)
+        results['chain_tasks_per_s'] = round(run_flow(
+            client, 'bench-chain', _tasks(args.tasks, chain=True)))
+        results['wide_tasks_per_s'] = round(run_flow(
+            client, 'bench-wide', _tasks(args.tasks, chain=False)))
+        rate, ids = concurrent_executions(service.url, args.executions)
+        results['executions_per_s'] = round(rate, 1)
+        results['get_execution'] = latency(service.url,
+                                           f'/v1/executions/{ids[0]}')
+        results['list_100_executions'] = latency(
+            service.url, '/v1/executions?limit=100')
+        results['peak_rss_mb'] = round(service.peak_rss_mb(), 1)
+    finally:
+        service.stop()
+    rows = [
+        (f'chain of {args.tasks} noop tasks', 'tasks/s',
+         results['chain_tasks_per_s']),
+        (f'{args.tasks} independent noop tasks', 'tasks/s',
+         results['wide_tasks_per_s']),
+        (f'{args.executions} executions of a 5-task chain',
+         'executions/s', results['executions_per_s']),
+        ('GET /v1/executions/{id} p50 / p99', 'ms',
+         '{p50_ms} / {p99_ms}'.format(**results['get_execution'])),
+        ('GET /v1/executions?limit=100 p50 / p99', 'ms',
+         '{p50_ms} / {p99_ms}'.format(**results['list_100_executions'])),
+        ('peak RSS of convection-all', 'MB', results['peak_rss_mb']),
+    ]
+    width = max(len(row[0]) for row in rows)
+    for name, unit, value in rows:
+        print(f'{name:{width}}  {value!s:>15}  {unit}')
+    text = json.dumps(results, indent=2, sort_keys=True)
+    print(text)
+    if args.json:
+        with open(args.json, 'w') as out:
+            out.write(text + '\n')
+
+
+if __name__ == '__main__':
+    main()
