@@ -51,6 +51,18 @@ def parse_document(text, what='document'):
     return document
 
 
+def parse_value(text, what='value'):
+    """Parse YAML (JSON is YAML) text into any value.
+
+    :raises: InvalidInput when the text is not YAML.
+    """
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise exceptions.InvalidInput(
+            f'The {what} is not valid YAML or JSON: {e}') from e
+
+
 def definition_body(definition):
     """Return the ``definition`` value to send for a dict or text.
 

@@ -20,6 +20,9 @@ from convectionclient import exceptions
 from convectionclient.common import http
 from convectionclient.v1 import executions
 from convectionclient.v1 import flows
+from convectionclient.v1 import queues
+from convectionclient.v1 import task_types
+from convectionclient.v1 import webhooks
 
 
 class Client:
@@ -75,6 +78,10 @@ class Client:
         self.executions = executions.ExecutionManager(self)
         self.tasks = executions.TaskManager(self)
         self.events = executions.EventManager(self)
+        self.task_types = task_types.TaskTypeManager(self)
+        self.queues = queues.QueueManager(self)
+        self.claims = queues.ClaimManager(self)
+        self.webhooks = webhooks.WebhookManager(self)
 
     @property
     def endpoint(self):

@@ -134,9 +134,45 @@ class ExecutionManager(base.Manager):
             when the answer has no body.
         :raises: Conflict when the execution has already finished.
         """
-        _, answer = self._post(f'{execution_url(_id_of(execution))}/cancel',
-                               {})
+        return self._action(execution, 'cancel')
+
+    def _action(self, execution, action, body=None):
+        _, answer = self._post(
+            f'{execution_url(_id_of(execution))}/{action}', body or {})
         return answer
+
+    def retry(self, execution, version=None):
+        """Run a FAILED or TIMED_OUT execution again from its failures.
+
+        :param version: move the execution to this version of its flow
+            (the service checks it is compatible); its own when ``None``.
+        :returns: the execution as the service answered it.
+        :raises: Conflict when the execution is not FAILED or TIMED_OUT.
+        """
+        body = {} if version is None else {'version': int(version)}
+        return self._action(execution, 'retry', body)
+
+    def pause(self, execution):
+        """Pause a RUNNING execution: no new task starts until resumed."""
+        return self._action(execution, 'pause')
+
+    def resume(self, execution):
+        """Resume a PAUSED execution."""
+        return self._action(execution, 'resume')
+
+    def signal(self, execution, name, payload=None):
+        """Send a signal to an execution, for its ``wait`` tasks.
+
+        :param payload: any JSON value; the wait task's output carries it.
+        :returns: the stored signal (``id``, ``name``, ``payload``,
+            ``created_at``).
+        :raises: Conflict when the execution has finished.
+        """
+        body = {} if payload is None else {'payload': payload}
+        _, answer = self.http.json_request(
+            'POST', f'{execution_url(_id_of(execution))}/signals/'
+                    f'{base.quote(name)}', body=body)
+        return base.Resource(self, answer or {})
 
     def tasks(self, execution, **kwargs):
         """The execution's tasks (see :meth:`TaskManager.list`)."""
@@ -147,12 +183,16 @@ class ExecutionManager(base.Manager):
         return self.client.events.list(execution, **kwargs)
 
     def wait(self, execution, timeout=None, poll_interval=2.0,
-             callback=None, _clock=time.monotonic, _sleep=time.sleep):
+             callback=None, previous_end=None, _clock=time.monotonic,
+             _sleep=time.sleep):
         """Poll an execution until it reaches a terminal state.
 
         :param timeout: seconds to wait at most; ``None`` waits forever.
         :param callback: called with each :class:`Execution` polled,
             including the last one, e.g. to show progress.
+        :param previous_end: the ``finished_at`` of an end that does not
+            count, such as the failure just retried: the engine takes a
+            retry asynchronously, so the first polls may still show it.
         :returns: the execution in its terminal state.
         :raises: WaitTimeout when ``timeout`` passes first.
         """
@@ -161,7 +201,9 @@ class ExecutionManager(base.Manager):
             current = self.get(execution)
             if callback is not None:
                 callback(current)
-            if current.is_terminal:
+            if current.is_terminal and (
+                    previous_end is None or
+                    current.get('finished_at') != previous_end):
                 return current
             if deadline is not None and _clock() >= deadline:
                 raise exceptions.WaitTimeout(current, timeout)

@@ -175,3 +175,29 @@ def read_mapping(text=None, path=None, params=(), stdin=None, what='input'):
     except exceptions.ClientError as e:
         raise osc_exceptions.CommandError(str(e)) from e
     return result
+
+
+def local_page(resources, parsed_args, marker_key='id',
+               default_sort='created_at'):
+    """``--sort``, ``--marker`` and ``--limit`` applied here, for lists
+    the service answers whole and unsorted.
+    """
+    kwargs = pagination_kwargs(parsed_args)
+    items = list(resources)
+    sort_key = kwargs.get('sort_key') or default_sort
+    if items and sort_key not in items[0].to_dict():
+        raise osc_exceptions.CommandError(
+            f'Cannot sort by {sort_key!r}: the items have no such field.')
+    # None sorts before any value instead of failing the comparison.
+    items.sort(key=lambda r: (r.get(sort_key) is not None,
+                              str(r.get(sort_key) or '')),
+               reverse=kwargs.get('sort_dir') == 'desc')
+    if kwargs.get('marker'):
+        keys = [r.get(marker_key) for r in items]
+        if kwargs['marker'] not in keys:
+            raise osc_exceptions.CommandError(
+                f'--marker {kwargs["marker"]} is not in the list.')
+        items = items[keys.index(kwargs['marker']) + 1:]
+    if kwargs.get('limit'):
+        items = items[:kwargs['limit']]
+    return items

@@ -10,7 +10,9 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``openstack taskflow execution start|list|show|cancel|wait|history``."""
+"""``openstack taskflow execution``: start, list, show, wait, history,
+cancel, retry, pause, resume and signal.
+"""
 
 import logging
 import shutil
@@ -20,6 +22,7 @@ from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
 
 from convectionclient import exceptions
+from convectionclient.common import utils as common_utils
 from convectionclient.osc.v1 import base
 from convectionclient.osc.v1 import timeline
 from convectionclient.v1 import executions
@@ -128,12 +131,13 @@ def add_wait_arguments(parser):
 
 class WaitingCommand(ExitCodeMixin, command.ShowOne):
 
-    def wait(self, client, execution_id, parsed_args):
+    def wait(self, client, execution_id, parsed_args, previous_end=None):
         reporter = ProgressReporter(client, self.app.stderr)
         try:
             final = client.executions.wait(
                 execution_id, timeout=parsed_args.timeout,
-                poll_interval=parsed_args.poll_interval, callback=reporter)
+                poll_interval=parsed_args.poll_interval, callback=reporter,
+                previous_end=previous_end)
         except exceptions.WaitTimeout as e:
             if reporter.tty:
                 self.app.stderr.write('\n')
@@ -332,3 +336,110 @@ class ShowExecutionHistory(command.Lister):
             columns = ('ID',) + columns + ('Task ID', 'Details')
         return base.list_output(events, columns,
                                 {'Details': base.YamlColumn})
+
+
+class RetryExecution(WaitingCommand):
+    """Run a FAILED or TIMED_OUT execution again from its failed tasks"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('execution', metavar='<execution>',
+                            help='ID of the execution')
+        parser.add_argument(
+            '--flow-version', metavar='<version>', type=int,
+            dest='flow_version',
+            help='Move the execution to this version of its flow first '
+                 '(it must keep the tasks that already ran)')
+        parser.add_argument(
+            '--wait', action='store_true', default=False,
+            help='Wait until the execution ends again, showing progress '
+                 'on stderr; exit 1 unless it SUCCEEDED')
+        add_wait_arguments(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        before = client.executions.get(parsed_args.execution)
+        execution = client.executions.retry(
+            parsed_args.execution, version=parsed_args.flow_version)
+        if parsed_args.wait:
+            self.app.stderr.write(
+                f'Execution {parsed_args.execution} retried.\n')
+            # Until the engine takes the retry, polls still show the
+            # failure being retried: only a later end counts.
+            execution = self.wait(client, parsed_args.execution,
+                                  parsed_args,
+                                  previous_end=before.get('finished_at'))
+        elif execution is None:
+            execution = client.executions.get(parsed_args.execution)
+        return self.show(execution)
+
+
+class _StateChange(command.ShowOne):
+    action = None
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('execution', metavar='<execution>',
+                            help='ID of the execution')
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        execution = getattr(client.executions, self.action)(
+            parsed_args.execution)
+        if execution is None:
+            execution = client.executions.get(parsed_args.execution)
+        return base.show_output(execution, EXECUTION_FIELDS,
+                                EXECUTION_FORMATTERS)
+
+
+class PauseExecution(_StateChange):
+    """Pause a running execution: no new task starts until it is resumed"""
+
+    action = 'pause'
+
+
+class ResumeExecution(_StateChange):
+    """Resume a paused execution"""
+
+    action = 'resume'
+
+
+class SignalExecution(command.ShowOne):
+    """Send a signal to an execution (completes its wait tasks)"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('execution', metavar='<execution>',
+                            help='ID of the execution')
+        parser.add_argument('name', metavar='<signal>',
+                            help='Name of the signal, as in the wait '
+                                 "task's signal")
+        payload = parser.add_mutually_exclusive_group()
+        payload.add_argument(
+            '--payload', metavar='<yaml-or-json>',
+            help='Payload of the signal as YAML or JSON (any value)')
+        payload.add_argument(
+            '--payload-file', metavar='<path>',
+            help='Payload from a YAML or JSON file; "-" reads standard '
+                 'input')
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.taskflow
+        payload = None
+        try:
+            if parsed_args.payload_file:
+                payload = common_utils.parse_value(common_utils.read_text(
+                    parsed_args.payload_file, self.app.stdin), 'payload')
+            elif parsed_args.payload is not None:
+                payload = common_utils.parse_value(parsed_args.payload,
+                                                   'payload')
+        except exceptions.ClientError as e:
+            raise osc_exceptions.CommandError(str(e)) from e
+        signal = client.executions.signal(parsed_args.execution,
+                                          parsed_args.name, payload=payload)
+        return base.show_output(
+            signal, ('id', 'execution_id', 'name', 'payload', 'created_at'),
+            {'payload': base.YamlColumn})
