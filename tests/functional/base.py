@@ -28,7 +28,9 @@ When a service cannot be reached the tests fail under ``CI=true`` and skip
 loudly elsewhere.
 """
 
+import configparser
 import contextlib
+import datetime
 import fcntl
 import os
 import shutil
@@ -277,6 +279,9 @@ class Process:
 
     def __init__(self, name, argv, workdir, env=None):
         self.name = name
+        self.argv = argv
+        self.workdir = workdir
+        self.env = env
         self.log_path = os.path.join(workdir, f'{name}.log')
         with open(self.log_path, 'ab') as log:
             # A session of its own: its PID is also its process group,
@@ -299,9 +304,19 @@ class Process:
             except subprocess.TimeoutExpired:
                 os.kill(pid, signal.SIGKILL)
                 self.popen.wait(10)
+        self._kill_group()
+
+    def kill(self):
+        """SIGKILL, as a crash: no chance to finish or report anything."""
+        if self.running():
+            os.kill(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+        self._kill_group()
+
+    def _kill_group(self):
         # Forked workers that outlived their parent.
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(self.popen.pid, signal.SIGKILL)
 
     def log_tail(self, size=20000):
         with open(self.log_path, 'rb') as f:
@@ -363,9 +378,13 @@ lock_path = {workdir}/lock
 
 
 class Deployment:
-    """Convection on one backend: database, vhost, config and processes."""
+    """Convection on one backend: database, vhost, config and processes.
 
-    def __init__(self, backend_name, stack):
+    ``config`` overrides options of the configuration file:
+    ``{section: {option: value}}``.
+    """
+
+    def __init__(self, backend_name, stack, config=None):
         self.stack = stack
         self.workdir = tempfile.mkdtemp(prefix='convection-functional-')
         stack.callback(shutil.rmtree, self.workdir, ignore_errors=True)
@@ -376,6 +395,7 @@ class Deployment:
         self.vhost = RabbitVhost()
         self.processes = []
         self.config_file = os.path.join(self.workdir, 'convection.conf')
+        self.config_overrides = config or {}
 
     def check_services(self, test):
         """Ask each service the deployment needs whether it answers."""
@@ -401,11 +421,7 @@ class Deployment:
         self.stack.callback(self.backend.drop)
         self.vhost.create()
         self.stack.callback(self.vhost.delete)
-        with open(self.config_file, 'w') as f:
-            f.write(CONFIG_TEMPLATE.format(
-                host=self.host, workdir=self.workdir,
-                transport_url=self.vhost.url, db_url=self.backend.url,
-                port=self.port, keystone_url=KEYSTONE_URL))
+        self._write_config()
         subprocess.run(
             [script('convection-manage'), '--config-file',
              self.config_file, 'db', 'upgrade'],
@@ -420,10 +436,86 @@ class Deployment:
                                '--config-file', self.config_file])
         self._wait_until_ready()
 
+    def _write_config(self):
+        config = configparser.RawConfigParser()
+        config.optionxform = str
+        config.read_string(CONFIG_TEMPLATE.format(
+            host=self.host, workdir=self.workdir,
+            transport_url=self.vhost.url, db_url=self.backend.url,
+            port=self.port, keystone_url=KEYSTONE_URL))
+        for section, options in self.config_overrides.items():
+            if section != 'DEFAULT' and not config.has_section(section):
+                config.add_section(section)
+            for option, value in options.items():
+                config.set(section, option, str(value))
+        with open(self.config_file, 'w') as f:
+            config.write(f)
+
     def _spawn(self, name, argv, env=None):
         process = Process(name, argv, self.workdir, env)
         self.processes.append(process)
         self.stack.callback(process.stop)
+        return process
+
+    def process(self, name):
+        return next(p for p in self.processes if p.name == name)
+
+    def restart(self, name, kill=False):
+        """Stop one process (SIGKILL if ``kill``), start it again, wait.
+
+        The new process logs to the same file, after the old one's lines.
+        An engine or conductor is ready again once it has written a fresh
+        heartbeat to the ``services`` table, the API once it answers.
+        """
+        old = self.process(name)
+        if kill:
+            old.kill()
+        else:
+            old.stop()
+        self.processes.remove(old)
+        restarted_at = self._db_now()
+        self._spawn(name, old.argv, old.env)
+        if name == 'api':
+            self._wait_until('GET /healthcheck', self._healthy)
+            return
+        binary = f'convection-{name}'
+
+        def heartbeat():
+            return self._last_heartbeat(binary) > restarted_at
+
+        self._wait_until(f'a heartbeat of the restarted {name}', heartbeat)
+
+    def db(self):
+        """An SQLAlchemy engine on the deployment's database."""
+        if not hasattr(self, '_db_engine'):
+            self._db_engine = sa.create_engine(self.backend.url)
+            self.stack.callback(self._db_engine.dispose)
+        return self._db_engine
+
+    def _db_now(self):
+        # The services rows hold naive UTC times.
+        return datetime.datetime.now(datetime.timezone.utc).replace(
+            tzinfo=None)
+
+    def _last_heartbeat(self, binary):
+        services = sa.table('services', sa.column('host'),
+                            sa.column('binary'), sa.column('created_at'),
+                            sa.column('updated_at'))
+        with self.db().connect() as conn:
+            row = conn.execute(
+                sa.select(services.c.created_at, services.c.updated_at)
+                .where(services.c.host == self.host,
+                       services.c.binary == binary)).first()
+        if row is None:
+            return datetime.datetime.min
+        return max(t for t in row if t is not None)
+
+    def _healthy(self):
+        try:
+            return requests.get(self.url + '/healthcheck',
+                                timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
 
     def _wait_until(self, what, predicate):
         deadline = time.monotonic() + START_TIMEOUT
@@ -441,16 +533,7 @@ class Deployment:
                            + self.logs())
 
     def _wait_until_ready(self):
-        def healthy():
-            try:
-                return requests.get(self.url + '/healthcheck',
-                                    timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        engine = sa.create_engine(self.backend.url)
-        self.stack.callback(engine.dispose)
-
+        engine = self.db()
         services = sa.table('services', sa.column('host'),
                             sa.column('binary'))
         query = sa.select(services.c.binary).where(
@@ -462,7 +545,7 @@ class Deployment:
             with engine.connect() as conn:
                 return len(set(conn.execute(query).scalars())) >= 2
 
-        self._wait_until('GET /healthcheck', healthy)
+        self._wait_until('GET /healthcheck', self._healthy)
         self._wait_until('engine and conductor in the services table',
                          registered)
 
@@ -477,10 +560,13 @@ class Deployment:
 class FunctionalTestCase(testtools.TestCase):
     """Talks HTTP to a Deployment shared by all tests of the class.
 
-    Subclasses set ``backend`` to a key of ``BACKENDS``.
+    Subclasses set ``backend`` to a key of ``BACKENDS``, and may set
+    ``config`` to override options of the deployment's configuration
+    (see :class:`Deployment`).
     """
 
     backend = None
+    config = None
 
     @classmethod
     def setUpClass(cls):
@@ -488,7 +574,7 @@ class FunctionalTestCase(testtools.TestCase):
         cls._stack = contextlib.ExitStack()
         cls.deployment = None
         cls._setup_error = None
-        deployment = Deployment(cls.backend, cls._stack)
+        deployment = Deployment(cls.backend, cls._stack, cls.config)
         try:
             deployment.check_services(cls)
             deployment.start()

@@ -26,8 +26,10 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 import requests
+import sqlalchemy as sa
 
 from convection.common import clients
+from convection.db.sqlalchemy import models
 from tests.functional import base
 from tests.functional import test_heat_nova
 
@@ -56,12 +58,28 @@ class TrustedFlowTest(base.FunctionalTestCase):
             base.unavailable(self, 'Heat', e)
         self.alice_id = self.alice.get_user_id()
 
-    def _alice_trusts(self):
+    def _execution_trust(self, execution_id):
+        """The trust id stored on an execution (None once released)."""
+        executions = models.Execution.__table__
+        with self.deployment.db().connect() as conn:
+            return conn.execute(
+                sa.select(executions.c.trust_id)
+                .where(executions.c.id == execution_id)).scalar_one()
+
+    def _alice_trust(self, trust_id):
+        """Keystone's view of one trust, as its trustor; None if gone.
+
+        One trust by id, not a diff of all of Alice's trusts: other test
+        classes create and delete hers at the same time.
+        """
         identity = adapter.Adapter(self.alice, service_type='identity',
                                    interface='public')
-        return {t['id'] for t in identity.get(
-            '/OS-TRUST/trusts',
-            params={'trustor_user_id': self.alice_id}).json()['trusts']}
+        response = identity.get(f'/OS-TRUST/trusts/{trust_id}',
+                                raise_exc=False)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()['trust']
 
     def _register(self, user, definition):
         self.post('/v1/flows', user=user, json={'definition': definition},
@@ -86,7 +104,6 @@ class TrustedFlowTest(base.FunctionalTestCase):
             'output': {'value': '{{ tasks.stack.output.outputs.value }}',
                        'stack_id': '{{ tasks.stack.output.stack_id }}'},
         })
-        before = self._alice_trusts()
 
         # A token of its own, used once, then revoked: the user logged out.
         token = _session('alice').get_token()
@@ -101,7 +118,12 @@ class TrustedFlowTest(base.FunctionalTestCase):
             'service_type': 'identity', 'interface': 'public'},
             headers={'X-Subject-Token': token}, raise_exc=False)
         self.assertEqual(404, response.status_code)
-        self.assertEqual(1, len(self._alice_trusts() - before))
+        trust_id = self._execution_trust(execution['id'])
+        self.assertIsNotNone(trust_id)
+        trust = self._alice_trust(trust_id)
+        self.assertEqual((self.alice_id, True, base.project_id('alice')),
+                         (trust['trustor_user_id'], trust['impersonation'],
+                          trust['project_id']))
 
         done = self.wait_for_execution(execution['id'], ('SUCCEEDED',
                                                         'FAILED'),
@@ -115,7 +137,8 @@ class TrustedFlowTest(base.FunctionalTestCase):
                          (stack.stack_owner, stack.stack_status))
 
         deadline = time.monotonic() + 30
-        while self._alice_trusts() - before:
+        while (self._alice_trust(trust_id) is not None
+               or self._execution_trust(execution['id']) is not None):
             if time.monotonic() > deadline:
                 self.fail('the trust of a finished execution was kept')
             time.sleep(0.5)
