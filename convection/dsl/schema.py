@@ -38,7 +38,7 @@ DURATION_PATTERN = r'^(?:\d+(?:\.\d+)?(?:ms|[smhd]))+$'
 _DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(ms|[smhd])')
 
 # Keys of a task and of the flow whose values are rendered.
-TASK_EXPRESSION_KEYS = ('with', 'when', 'publish')
+TASK_EXPRESSION_KEYS = ('with', 'when', 'publish', 'with_items')
 FLOW_EXPRESSION_KEYS = ('output',)
 # Keys holding a duration, normalized to seconds.
 TASK_DURATION_KEYS = ('timeout',)
@@ -103,6 +103,9 @@ TASK = {
             'minItems': 1,
             'uniqueItems': True,
         },
+        # A list (or an expression giving one): one task instance each.
+        'with_items': {'type': ['string', 'array']},
+        'concurrency': {'type': 'integer', 'minimum': 1},
         # Context key -> expression, rendered when the task succeeded.
         'publish': {
             'type': 'object',

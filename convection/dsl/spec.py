@@ -88,6 +88,10 @@ class TaskSpec:
     handles: str | None = None
     # Context key -> expression rendered with ``result`` on success.
     publish: Any = None
+    # A list or an expression giving one: a task instance per item.
+    with_items: Any = None
+    # Most item instances running at once; None for no limit.
+    concurrency: int | None = None
 
 
 class FlowSpec:
@@ -131,7 +135,9 @@ class FlowSpec:
                 continue_on_failure=task.get('continue_on_failure', False),
                 on_failure=tuple(task.get('on_failure', ())),
                 handles=handles.get(name),
-                publish=task.get('publish'))
+                publish=task.get('publish'),
+                with_items=task.get('with_items'),
+                concurrency=task.get('concurrency'))
             dependants[name] = []
             references[name] = frozenset().union(*(
                 expressions.find_task_references(task[key])

@@ -136,6 +136,7 @@ def validate(document, task_types=None):
     errors.extend(_check_durations(document, tasks))
     errors.extend(_check_requires(tasks))
     errors.extend(_check_handlers(tasks))
+    errors.extend(_check_fan_out(tasks))
     errors.extend(_check_cycles(tasks))
     errors.extend(_check_task_types(tasks, task_types))
     errors.extend(_check_expressions(document, tasks))
@@ -230,6 +231,19 @@ def _handled_by(tasks):
             if isinstance(handler, str) and handler in tasks and \
                     handler != name:
                 yield name, handler
+
+
+def _check_fan_out(tasks):
+    for name, task in tasks.items():
+        if 'concurrency' in task and 'with_items' not in task:
+            yield _error(f'tasks.{name}.concurrency', _(
+                'limits how many items of with_items run at once, but the '
+                'task has no with_items'))
+        items = task.get('with_items')
+        if isinstance(items, str) and not expressions.has_expression(items):
+            yield _error(f'tasks.{name}.with_items', _(
+                'must be a list or an expression giving one, such as '
+                '"{{ input.servers }}"'))
 
 
 def _check_handlers(tasks):

@@ -87,8 +87,10 @@ _FAILED = (states.FAILED, states.TIMED_OUT)
 _ACTIVE = tuple(states.TASK_ACTIVE_STATES)
 _STARTED = (states.RUNNING, states.WAITING)
 
-# Plain tasks; fan-out instances will use 0..n-1.
+# Plain tasks; fan-out items use 0..n-1.
 _PLAIN = -1
+# Rows per INSERT when a fan-out creates its items.
+_INSERT_CHUNK = 1000
 
 
 
@@ -128,6 +130,8 @@ class _Transition:
         self.rows = {}
         # Tasks that ended or were skipped: their dependants are looked at.
         self.settled = []
+        # Fan-out tasks whose items ended: start more items or end them.
+        self.fanouts = set()
         self.finished = False
         self._context = None
 
@@ -190,7 +194,10 @@ class _Transition:
         self.event('task', task['state'], to_state,
                    attempt=values.get('attempt', task['attempt']),
                    task=task, details=details)
-        self.states[task['name']] = to_state
+        if task.get('item_index', _PLAIN) == _PLAIN:
+            self.states[task['name']] = to_state
+        elif to_state in states.TASK_TERMINAL_STATES:
+            self.fanouts.add(task['name'])
         # Later steps of this transaction read the task as it is now.
         task.update({key: value for key, value in values.items()
                      if key in task}, state=to_state)
@@ -257,12 +264,11 @@ class _Transition:
             if not self._condition_holds(task_spec):
                 self.skip_task(task, {'reason': 'condition'})
                 return
-            inputs = expressions.render(
-                task_spec.with_ or {},
-                self.scope(self.spec.referenced_tasks(task['name'])))
-            task_type = tenant.get_task_type_in(
-                self.s, self.execution['project_id'], task_spec.type)
-            task_type.validate_input(inputs)
+            if task_spec.with_items is not None:
+                self.start_fan_out(task, task_spec)
+                return
+            inputs = self._inputs(task_spec, self.scope(
+                self.spec.referenced_tasks(task['name'])))
         except exception.ConvectionException as exc:
             self.end_task(task, states.FAILED, _error(
                 _('Inputs of task %(task)s are invalid: %(err)s') %
@@ -278,6 +284,146 @@ class _Transition:
                 'InvalidTaskInput', retryable=False))
             return
         self.run_task(task, inputs, task['attempt'] + 1, run_state=None)
+
+    def _inputs(self, task_spec, scope):
+        inputs = expressions.render(task_spec.with_ or {}, scope)
+        tenant.get_task_type_in(
+            self.s, self.execution['project_id'],
+            task_spec.type).validate_input(inputs)
+        return inputs
+
+    # Fan-out (with_items)
+
+    def start_fan_out(self, task, task_spec):
+        """Start a ``with_items`` task: one item row per list item.
+
+        The task itself goes RUNNING and gathers its items' outputs, in
+        order, as its output once every item SUCCEEDED. The items start
+        at once up to ``concurrency`` and are inserted in batches; the
+        others wait PENDING with ``blocked_on='concurrency'``, their item
+        kept as their ``run_state`` until they start.
+        """
+        scope = self.scope(self.spec.referenced_tasks(task['name']))
+        items = task_spec.with_items
+        if isinstance(items, str):
+            items = expressions.render(items, scope)
+        if not isinstance(items, list):
+            raise exception.ExpressionError(
+                expression=task_spec.with_items,
+                reason=_('with_items must give a list, not %s') %
+                type(items).__name__)
+        limit = task_spec.concurrency or len(items)
+        # Render and check the first items before changing anything.
+        first = [self._inputs(task_spec, dict(scope, item=item,
+                                              item_index=index))
+                 for index, item in enumerate(items[:limit])]
+        self.set_task(task, states.RUNNING, blocked_on=None, attempt=1,
+                      started_at=self.now, details={'items': len(items)})
+        if not items:
+            self.task_succeeded(task, [])
+            return
+        queued = not tenant.is_builtin(task_spec.type)
+        lease = None if queued else self.now + datetime.timedelta(
+            seconds=CONF.engine.dispatch_timeout)
+        rows = []
+        for index, item in enumerate(items):
+            row = {
+                'id': uuidutils.generate_uuid(),
+                'execution_id': self.execution_id, 'name': task['name'],
+                'item_index': index, 'type': task_spec.type,
+                'state': states.PENDING,
+                'blocked_on': states.BLOCKED_CONCURRENCY, 'attempt': 0,
+                'run_state': {'item': item}, 'input': None,
+                'owner': None, 'lease_expires_at': None,
+                'started_at': None, 'created_at': self.now,
+                'updated_at': self.now}
+            if index < limit:
+                row.update(state=states.RUNNING, attempt=1,
+                           input=first[index], run_state=None,
+                           started_at=self.now, lease_expires_at=lease,
+                           blocked_on=states.BLOCKED_QUEUE if queued
+                           else None)
+                self.event('task', states.PENDING, states.RUNNING,
+                           attempt=1, task=row,
+                           details={'item_index': index})
+                if task_spec.timeout:
+                    self.timer(TASK_TIMEOUT, self.now + datetime.timedelta(
+                        seconds=task_spec.timeout), row, {'attempt': 1})
+                run = self._run(row, 1, first[index], None)
+                if queued:
+                    tenant.enqueue_in(self.s, run)
+                else:
+                    self.dispatch.append(run)
+            rows.append(row)
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            self.s.execute(sa.insert(TASKS),
+                           rows[start:start + _INSERT_CHUNK])
+
+    def advance_fan_outs(self):
+        """Start waiting items, or end fan-out tasks whose items ended."""
+        names, self.fanouts = sorted(self.fanouts), set()
+        self.tasks_by_name([n for n in names if n not in self.rows])
+        for name in names:
+            parent = self.rows.get(name)
+            if parent is None or self.states.get(name) != states.RUNNING:
+                continue
+            counts = dict(self.s.execute(
+                sa.select(TASKS.c.state, sa.func.count())
+                .where(TASKS.c.execution_id == self.execution_id,
+                       TASKS.c.name == name, TASKS.c.item_index >= 0)
+                .group_by(TASKS.c.state)).all())
+            if not any(counts.get(state) for state in _ACTIVE):
+                outputs = self.s.execute(
+                    sa.select(TASKS.c.output)
+                    .where(TASKS.c.execution_id == self.execution_id,
+                           TASKS.c.name == name, TASKS.c.item_index >= 0)
+                    .order_by(TASKS.c.item_index)).scalars().all()
+                self.task_succeeded(parent, outputs)
+            else:
+                self._start_waiting_items(name, counts)
+            if self.finished:
+                return
+
+    def _start_waiting_items(self, name, counts):
+        task_spec = self.spec.tasks[name]
+        if self.paused or not counts.get(states.PENDING):
+            return
+        free = task_spec.concurrency - sum(
+            counts.get(state, 0) for state in _STARTED)
+        if free <= 0:
+            return
+        items = self.s.execute(
+            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
+                      TASKS.c.attempt, TASKS.c.item_index,
+                      TASKS.c.run_state, TASKS.c.started_at)
+            .where(TASKS.c.execution_id == self.execution_id,
+                   TASKS.c.name == name, TASKS.c.item_index >= 0,
+                   TASKS.c.state == states.PENDING)
+            .order_by(TASKS.c.item_index).limit(free)).mappings().all()
+        scope = self.scope(self.spec.referenced_tasks(name))
+        for row in items:
+            item = dict(row)
+            try:
+                inputs = self._inputs(task_spec, dict(
+                    scope, item=item['run_state']['item'],
+                    item_index=item['item_index']))
+            except exception.ConvectionException as exc:
+                self.end_task(item, states.FAILED, _error(
+                    _('Inputs of item %(index)d of task %(task)s are '
+                      'invalid: %(err)s') % {'index': item['item_index'],
+                                             'task': name, 'err': exc},
+                    type(exc).__name__, retryable=False))
+                return
+            except jsonschema.ValidationError as exc:
+                self.end_task(item, states.FAILED, _error(
+                    _('Inputs of item %(index)d of task %(task)s do not '
+                      'match the input schema of task type %(type)s: '
+                      '%(err)s') % {'index': item['item_index'],
+                                    'task': name, 'type': task_spec.type,
+                                    'err': exc.message},
+                    'InvalidTaskInput', retryable=False))
+                return
+            self.run_task(item, inputs, 1, run_state=None)
 
     def _condition_holds(self, task_spec):
         when = task_spec.when
@@ -447,6 +593,9 @@ class _Transition:
         self.set_task(task, to_state, error=error, owner=None,
                       lease_expires_at=None, finished_at=self.now,
                       details={'error': error})
+        if task.get('item_index', _PLAIN) != _PLAIN:
+            self._item_failed(task, to_state, error)
+            return
         task_spec = self.spec.tasks[task['name']]
         if task_spec.continue_on_failure or task_spec.on_failure:
             self.settled.append(task['name'])
@@ -457,6 +606,18 @@ class _Transition:
              'err': error['message']},
             task=task['name'])
 
+    def _item_failed(self, item, to_state, error):
+        """An item failed for good: its other items stop, its task fails."""
+        name = item['name']
+        self.close_active_tasks(pending_to=states.SKIPPED, name=name,
+                                items_only=True)
+        self.fanouts.discard(name)
+        parent = self.rows.get(name) or self.tasks_by_name([name])[name]
+        self.end_task(parent, to_state, dict(error, message=_(
+            'Item %(index)d of task %(task)s ended %(state)s: %(err)s') % {
+            'index': item['item_index'], 'task': name, 'state': to_state,
+            'err': error['message']}, item_index=item['item_index']))
+
     def _drop_timeout_timer(self, task):
         if self.spec.tasks[task['name']].timeout:
             self.s.execute(sa.delete(TIMERS).where(
@@ -466,6 +627,17 @@ class _Transition:
     def _drop_timers(self, task):
         self.s.execute(sa.delete(TIMERS).where(
             TIMERS.c.task_execution_id == task['id']))
+
+    def settle(self):
+        """Finish what this transaction's task changes lead to."""
+        if self.finished:
+            return
+        if self.fanouts:
+            self.advance_fan_outs()
+        if self.settled:
+            self.propagate()
+        if not self.finished and not self.dispatch:
+            self.finish_if_done()
 
     def propagate(self):
         """Start or skip the dependants of the tasks that settled.
@@ -547,37 +719,50 @@ class _Transition:
 
     # Executions
 
-    def close_active_tasks(self, pending_to):
+    def close_active_tasks(self, pending_to, name=None, items_only=False):
         """End every active task and delete the execution's timers.
 
         PENDING tasks go to ``pending_to``, started ones to CANCELLED.
+
+        :param name: only the task (and items) of this name, and only
+            their timers.
+        :param items_only: only fan-out items.
         """
+        where = [TASKS.c.execution_id == self.execution_id]
+        if name is not None:
+            where.append(TASKS.c.name == name)
+        if items_only:
+            where.append(TASKS.c.item_index >= 0)
         rows = self.s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
                       TASKS.c.attempt, TASKS.c.type, TASKS.c.input,
-                      TASKS.c.run_state)
-            .where(TASKS.c.execution_id == self.execution_id,
-                   TASKS.c.state.in_(_ACTIVE))).mappings().all()
+                      TASKS.c.run_state, TASKS.c.item_index)
+            .where(TASKS.c.state.in_(_ACTIVE), *where)).mappings().all()
         for row in rows:
             to_state = pending_to if row['state'] == states.PENDING \
                 else states.CANCELLED
             self.event('task', row['state'], to_state,
                        attempt=row['attempt'], task=row)
-            self.states[row['name']] = to_state
-            if row['state'] in _STARTED:
+            if row['item_index'] == _PLAIN:
+                self.states[row['name']] = to_state
+            # A fan-out task runs nothing itself: its items clean up.
+            if row['state'] in _STARTED and row['input'] is not None:
                 self.cancel_run(row)
         tenant.cancel_in(self.s, [row['id'] for row in rows
                                   if row['state'] in _STARTED])
         for from_states, to_state in (((states.PENDING,), pending_to),
                                       (_STARTED, states.CANCELLED)):
             self.s.execute(sa.update(TASKS).where(
-                TASKS.c.execution_id == self.execution_id,
-                TASKS.c.state.in_(from_states)).values(
+                TASKS.c.state.in_(from_states), *where).values(
                     state=to_state, blocked_on=None, owner=None,
                     lease_expires_at=None, finished_at=self.now,
                     updated_at=self.now))
-        self.s.execute(sa.delete(TIMERS).where(
-            TIMERS.c.execution_id == self.execution_id))
+        timers = sa.delete(TIMERS).where(
+            TIMERS.c.execution_id == self.execution_id)
+        if name is not None:
+            timers = timers.where(TIMERS.c.task_execution_id.in_(
+                [row['id'] for row in rows]))
+        self.s.execute(timers)
 
     def fail_execution(self, message, task=None):
         self.close_active_tasks(pending_to=states.SKIPPED)
@@ -770,9 +955,7 @@ def start_execution(execution_id, host):
             tr.start_task(tr.rows[name])
             if tr.finished:
                 break
-        tr.propagate()
-        if not tr.finished and not tr.dispatch:
-            tr.finish_if_done()
+        tr.settle()
         tr.flush()
         return tr.outcome()
 
@@ -836,9 +1019,10 @@ def resume_execution(execution_id, host):
             tr.start_task(task)
             if tr.finished:
                 break
-        tr.propagate()
-        if not tr.finished and not tr.dispatch:
-            tr.finish_if_done()
+        # Fan-outs start the items they held back.
+        tr.fanouts.update(name for name, task_spec in tr.spec.tasks.items()
+                          if task_spec.with_items is not None)
+        tr.settle()
         tr.flush()
         return tr.outcome()
 
@@ -908,6 +1092,11 @@ def retry_execution(execution_id, host, flow_version_id=None,
                      details={'reason': 'retry'})
             task.update(state=states.PENDING, started_at=None)
         if reset:
+            # Fan-outs make their items again.
+            s.execute(sa.delete(TASKS).where(
+                TASKS.c.execution_id == execution_id,
+                TASKS.c.item_index >= 0,
+                TASKS.c.name.in_([task['name'] for task in reset])))
             s.execute(sa.update(TASKS).where(
                 TASKS.c.id.in_([task['id'] for task in reset])).values(
                     state=states.PENDING,
@@ -927,9 +1116,7 @@ def retry_execution(execution_id, host, flow_version_id=None,
                     break
         tr.settled.extend(name for name, state in tr.states.items()
                           if state == states.SUCCEEDED)
-        tr.propagate()
-        if not tr.finished and not tr.dispatch:
-            tr.finish_if_done()
+        tr.settle()
         tr.flush()
         return tr.outcome()
 
@@ -949,7 +1136,8 @@ def apply_results(execution_id, results, host):
         ids = sorted({r['task_id'] for r in results})
         rows = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt, TASKS.c.started_at)
+                      TASKS.c.attempt, TASKS.c.started_at,
+                      TASKS.c.item_index)
             .where(TASKS.c.execution_id == execution_id,
                    TASKS.c.id.in_(ids))).mappings()
         tasks = {row['id']: dict(row) for row in rows}
@@ -962,7 +1150,8 @@ def apply_results(execution_id, results, host):
                           {'task': result['task_id'],
                            'attempt': result['attempt']})
                 continue
-            tr.rows[task['name']] = task
+            if task['item_index'] == _PLAIN:
+                tr.rows[task['name']] = task
             status = result['status']
             if status == 'succeeded':
                 tr.task_succeeded(task, result.get('output'))
@@ -978,10 +1167,7 @@ def apply_results(execution_id, results, host):
                     details=error.get('details')))
             if tr.finished:
                 break
-        if not tr.finished and tr.settled:
-            tr.propagate()
-            if not tr.finished and not tr.dispatch:
-                tr.finish_if_done()
+        tr.settle()
         tr.flush()
         return tr.outcome()
 
@@ -1021,7 +1207,8 @@ def fire_timers(execution_id, host, now=None):
         rows = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
                       TASKS.c.attempt, TASKS.c.blocked_on, TASKS.c.input,
-                      TASKS.c.run_state, TASKS.c.started_at)
+                      TASKS.c.run_state, TASKS.c.started_at,
+                      TASKS.c.item_index)
             .where(TASKS.c.id.in_(
                 sorted({t['task_execution_id'] for t in due
                         if t['task_execution_id'] is not None})))).mappings()
@@ -1037,15 +1224,13 @@ def fire_timers(execution_id, host, now=None):
             attempt = (timer['payload'] or {}).get('attempt')
             if task is None or task['attempt'] != attempt:
                 continue
-            tr.rows[task['name']] = task
-            tr.states[task['name']] = task['state']
+            if task['item_index'] == _PLAIN:
+                tr.rows[task['name']] = task
+                tr.states[task['name']] = task['state']
             _fire(tr, timer['kind'], task)
             if tr.finished:
                 break
-        if not tr.finished and tr.settled:
-            tr.propagate()
-            if not tr.finished and not tr.dispatch:
-                tr.finish_if_done()
+        tr.settle()
         tr.flush()
         return tr.outcome()
 
@@ -1087,15 +1272,16 @@ def expire_lease(execution_id, task_id, host, now=None):
         task = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
                       TASKS.c.attempt, TASKS.c.started_at, TASKS.c.owner,
-                      TASKS.c.input, TASKS.c.run_state)
+                      TASKS.c.input, TASKS.c.run_state, TASKS.c.item_index)
             .where(TASKS.c.id == task_id,
                    TASKS.c.state == states.RUNNING,
                    TASKS.c.lease_expires_at < now)).mappings().first()
         if task is None:
             return NOTHING
         task = dict(task)
-        tr.states[task['name']] = task['state']
-        tr.rows[task['name']] = task
+        if task['item_index'] == _PLAIN:
+            tr.states[task['name']] = task['state']
+            tr.rows[task['name']] = task
         if task['owner'] is None:
             LOG.warning('No conductor acknowledged task %(task)s attempt '
                         '%(attempt)d of execution %(exe)s; dispatching it '
@@ -1110,10 +1296,7 @@ def expire_lease(execution_id, task_id, host, now=None):
                 {'owner': task['owner'], 'task': task['name'],
                  'attempt': task['attempt']},
                 'LeaseExpired'))
-        if not tr.finished and tr.settled:
-            tr.propagate()
-            if not tr.finished and not tr.dispatch:
-                tr.finish_if_done()
+        tr.settle()
         tr.flush()
         return tr.outcome()
 
