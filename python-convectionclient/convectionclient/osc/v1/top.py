@@ -122,6 +122,33 @@ def collect_failures(client, options, now):
     } for e in failures[:options.failures]]}
 
 
+def collect_queues(client, options, now):
+    """Backlog, oldest waiting item and live workers of every queue the
+    project's task types use.
+    """
+    try:
+        names = sorted({t.get('queue') or t.get('name')
+                        for t in client.task_types.list()})
+    except (exceptions.Forbidden, exceptions.NotFound) as e:
+        # A role that may not list task types still sees executions.
+        LOG.debug('Cannot list task types: %s', e)
+        return {'queues': []}
+    queues = []
+    for name in names:
+        try:
+            stats = client.queues.get(name).to_dict()
+        except exceptions.NotFound:
+            continue
+        queues.append({key: stats.get(key) for key in (
+            'queue', 'backlog', 'delayed', 'oldest_waiting_age',
+            'in_flight', 'live_workers', 'workers')})
+    # The busiest queues first: they are the ones needing workers.
+    queues.sort(key=lambda q: (-(q['backlog'] or 0),
+                               -(q['oldest_waiting_age'] or 0),
+                               q['queue'] or ''))
+    return {'queues': queues}
+
+
 class Panel:
     """One part of the screen and of the snapshot."""
 
@@ -212,10 +239,31 @@ def render_failures(snapshot, view, width, rows):
     return lines
 
 
+def render_queues(snapshot, view, width, rows):
+    queues = snapshot.get('queues', [])
+    lines = [('header', _fit(f'{"QUEUE":<24} {"BACKLOG":>7} {"OLDEST":>9} '
+                             f'{"IN FLIGHT":>9} {"WORKERS":>7}  NAMES',
+                             width))]
+    for queue in queues[:max(0, rows - 1)]:
+        names = ', '.join(queue.get('workers') or ())
+        style = 'failed' if queue['backlog'] and not queue['live_workers'] \
+            else 'normal'
+        lines.append((style, _fit(
+            f'{_fit(queue["queue"] or "?", 24):<24} '
+            f'{queue["backlog"] or 0:>7} '
+            f'{base.format_duration(queue["oldest_waiting_age"]):>9} '
+            f'{queue["in_flight"] or 0:>9} {queue["live_workers"] or 0:>7}'
+            f'  {names}', width)))
+    if not queues:
+        lines.append(('dim', 'No task types with queues.'))
+    return lines
+
+
 PANELS = [
     # collect_executions fills both 'flows' and 'executions'.
     Panel('flows', None, render_flows, 3),
     Panel('executions', collect_executions, render_executions, 4),
+    Panel('queues', collect_queues, render_queues, 2),
     Panel('failures', collect_failures, render_failures, 3),
 ]
 
@@ -269,6 +317,9 @@ def render_summary(snapshot, view, width):
     rows = snapshot.get('executions', [])
     counts = {state: sum(1 for r in rows if r['state'] == state)
               for state in executions.EXECUTION_ACTIVE_STATES}
+    queues = snapshot.get('queues', [])
+    backlog = sum(q['backlog'] or 0 for q in queues)
+    workers = sum(q['live_workers'] or 0 for q in queues)
     clock = snapshot.get('generated_at', '')[11:19]
     return [
         ('title', _fit(f'convection top  {clock} UTC  '
@@ -276,8 +327,8 @@ def render_summary(snapshot, view, width):
         ('normal', _fit(
             f'Executions: {counts["RUNNING"]} running, '
             f'{counts["PENDING"]} pending, {counts["PAUSED"]} paused   '
-            f'failures shown: {len(snapshot.get("recent_failures", []))}'
-            f'   sort: {view.sort}', width)),
+            f'Queued: {backlog}  Workers: {workers}   sort: {view.sort}',
+            width)),
     ]
 
 
@@ -289,11 +340,15 @@ def render_screen(snapshot, view, width, height):
     available = height - len(lines) - 1
     flows_rows = min(len(snapshot.get('flows', [])) + 1, 6)
     failures_rows = min(len(snapshot.get('recent_failures', [])) + 1, 6)
+    queues_rows = min(len(snapshot.get('queues', [])) + 1, 5)
     flows_rows = max(2, flows_rows)
     failures_rows = max(2, failures_rows)
-    executions_rows = max(2, available - flows_rows - failures_rows - 2)
+    queues_rows = max(2, queues_rows)
+    # One blank line precedes each panel.
+    executions_rows = max(2, available - flows_rows - failures_rows -
+                          queues_rows - len(PANELS))
     budget = {'flows': flows_rows, 'executions': executions_rows,
-              'failures': failures_rows}
+              'failures': failures_rows, 'queues': queues_rows}
     for panel in PANELS:
         rows = budget.get(panel.name, panel.min_rows)
         lines.append(('blank', ''))
@@ -403,7 +458,7 @@ def run_live(client, options):
 
 
 class Top(command.ShowOne):
-    """Live view of running executions, their progress and failures"""
+    """Live view of running executions, queues, workers and failures"""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)

@@ -10,29 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The real ``openstack taskflow`` command against a real Convection.
-
-The suite starts ``convection-all`` (embedded default: SQLite, in-process
-messaging, no authentication) on a free port with a fresh state directory
-and runs the ``openstack`` executable of this Python environment, the way
-a user would. ``CONVECTION_ALL`` names another ``convection-all``.
-Without one the suite fails: it tests nothing without a service.
-``CONVECTIONCLIENT_FT_KEEP=1`` keeps the state directory and the log.
-"""
+"""The real ``openstack taskflow`` command against a real Convection."""
 
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 
-import testtools
-
-BIN = os.path.dirname(sys.executable)
+from convectionclient.tests.functional import base
 
 HELLO = """\
 version: 1
@@ -76,91 +59,15 @@ tasks:
 """
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _executable(name, override=None):
-    path = override or shutil.which(name, path=BIN) or shutil.which(name)
-    if not path:
-        raise RuntimeError(
-            f'{name} is not installed: the functional tests need it '
-            f'(set CONVECTION_ALL to its path).')
-    return path
-
-
-class TestTaskflowCLI(testtools.TestCase):
+class TestTaskflowCLI(base.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        server = _executable('convection-all', os.environ.get(
-            'CONVECTION_ALL'))
-        cls.openstack = _executable('openstack')
-        cls.workdir = tempfile.mkdtemp(prefix='convectionclient-ft-')
-        port = _free_port()
-        cls.endpoint = f'http://127.0.0.1:{port}'
-        conf = os.path.join(cls.workdir, 'convection.conf')
-        with open(conf, 'w') as f:
-            f.write(f'[DEFAULT]\nstate_path = {cls.workdir}\n'
-                    f'auth_strategy = noauth\n'
-                    f'[api]\nhost_ip = 127.0.0.1\nport = {port}\n')
-        cls.log = open(os.path.join(cls.workdir, 'convection-all.log'), 'w')
-        cls.server = subprocess.Popen([server, '--config-file', conf],
-                                      stdout=cls.log,
-                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(cls.endpoint + '/', timeout=2):
-                    break
-            except OSError:
-                if cls.server.poll() is not None or \
-                        time.monotonic() > deadline:
-                    cls.tearDownClass()
-                    raise RuntimeError(
-                        f'convection-all did not start; see '
-                        f'{cls.log.name}')
-                time.sleep(0.5)
-        cls.env = {k: v for k, v in os.environ.items()
-                   if not k.startswith('OS_')}
-        cls.env.update(OS_AUTH_TYPE='none',
-                       OS_TASKFLOW_ENDPOINT=cls.endpoint,
-                       OS_CLIENT_CONFIG_FILE=os.devnull)
         for name, text in (('hello', HELLO), ('broken', BROKEN),
                            ('slow', SLOW)):
             with open(os.path.join(cls.workdir, f'{name}.yaml'), 'w') as f:
                 f.write(text)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.terminate()
-        try:
-            cls.server.wait(30)
-        except subprocess.TimeoutExpired:
-            cls.server.kill()
-            cls.server.wait()
-        cls.log.close()
-        if not os.environ.get('CONVECTIONCLIENT_FT_KEEP'):
-            shutil.rmtree(cls.workdir, ignore_errors=True)
-        super().tearDownClass()
-
-    def cli(self, *args, stdin=None, expect=0):
-        """Run ``openstack taskflow <args>``; return (stdout, stderr)."""
-        result = subprocess.run(
-            [self.openstack, 'taskflow'] + list(args), input=stdin,
-            capture_output=True, text=True, env=self.env, timeout=300)
-        self.assertEqual(
-            expect, result.returncode,
-            f'openstack taskflow {" ".join(args)}\nstdout: '
-            f'{result.stdout}\nstderr: {result.stderr}')
-        return result.stdout, result.stderr
-
-    def cli_json(self, *args, stdin=None, expect=0):
-        out, _ = self.cli(*args, '-f', 'json', stdin=stdin, expect=expect)
-        return json.loads(out)
 
     def path(self, name):
         return os.path.join(self.workdir, f'{name}.yaml')
