@@ -258,8 +258,8 @@ class Worker:
                     future.add_done_callback(lambda _: slots.release())
         except KeyboardInterrupt:
             LOG.info('Interrupted: waiting for the running items')
-        finally:
             self._stop.set()
+        finally:
             pool.shutdown(wait=True)
             for signum, handler in restore.items():
                 signal.signal(signum, handler)

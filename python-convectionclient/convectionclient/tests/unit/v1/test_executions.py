@@ -131,6 +131,64 @@ class TestExecutions(base.ClientTestCase):
         self.assertEqual('RUNNING', e.execution.state)
         self.assertIn('still RUNNING after 7 seconds', str(e))
 
+    def test_wait_ignores_the_end_being_retried(self):
+        old_end = dict(execution('FAILED'), finished_at='2026-12-04T21:00:00')
+        new_end = dict(execution('FAILED'), finished_at='2026-12-04T21:05:00')
+        self.requests.get(self.url(f'/v1/executions/{EXEC}'), [
+            {'json': old_end}, {'json': execution('RUNNING')},
+            {'json': new_end}])
+        clock = FakeClock()
+        final = self.client.executions.wait(
+            EXEC, poll_interval=1, previous_end='2026-12-04T21:00:00',
+            _clock=clock, _sleep=clock.sleep)
+        self.assertEqual('2026-12-04T21:05:00', final.finished_at)
+        self.assertEqual(3, self.requests.call_count)
+
+
+class TestLifecycleActions(base.ClientTestCase):
+
+    def test_retry_with_and_without_version(self):
+        self.requests.post(self.url(f'/v1/executions/{EXEC}/retry'),
+                           status_code=202, json=execution('FAILED'))
+        answer = self.client.executions.retry(EXEC)
+        self.assertEqual({}, self.last_json())
+        self.assertEqual('FAILED', answer.state)
+        self.client.executions.retry(
+            executions.Execution(None, execution('FAILED')), version='3')
+        self.assertEqual({'version': 3}, self.last_json())
+
+    def test_pause_and_resume(self):
+        for action in ('pause', 'resume'):
+            self.requests.post(
+                self.url(f'/v1/executions/{EXEC}/{action}'),
+                status_code=202, json=execution('RUNNING'))
+            getattr(self.client.executions, action)(EXEC)
+            self.assertEqual(f'/v1/executions/{EXEC}/{action}',
+                             self.requests.last_request.path)
+
+    def test_conflict_is_typed(self):
+        self.requests.post(
+            self.url(f'/v1/executions/{EXEC}/pause'), status_code=409,
+            json={'error': {'code': 409, 'title': 'Conflict',
+                            'message': f'Execution {EXEC} is SUCCEEDED; '
+                                       'pause needs it to be RUNNING.'}})
+        e = self.assertRaises(exceptions.Conflict,
+                              self.client.executions.pause, EXEC)
+        self.assertIn('pause needs it to be RUNNING', str(e))
+
+    def test_signal(self):
+        self.requests.post(
+            self.url(f'/v1/executions/{EXEC}/signals/go%2Fnow'),
+            status_code=202,
+            json={'id': 4, 'execution_id': EXEC, 'name': 'go/now',
+                  'payload': [1, 2], 'created_at': '2026-12-04T21:00:00'})
+        signal = self.client.executions.signal(EXEC, 'go/now',
+                                               payload=[1, 2])
+        self.assertEqual({'payload': [1, 2]}, self.last_json())
+        self.assertEqual((4, [1, 2]), (signal.id, signal.payload))
+        self.client.executions.signal(EXEC, 'go/now')
+        self.assertEqual({}, self.last_json())
+
 
 class TestTasks(base.ClientTestCase):
 
