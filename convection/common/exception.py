@@ -101,6 +101,13 @@ class InvalidAPIVersionHeader(Invalid):
                 "'taskflow <major>.<minor>' or 'taskflow latest'.")
 
 
+class FlowDepthExceeded(Invalid):
+    msg_fmt = _("Cannot start flow %(flow)s as a child: it would run "
+                "%(depth)d levels deep, and [engine]max_flow_depth is "
+                "%(limit)d. Check the flows for a recursion, or raise the "
+                "limit.")
+
+
 class UnprocessableEntity(ConvectionException):
     msg_fmt = _("%(reason)s")
     code = http.HTTPStatus.UNPROCESSABLE_ENTITY

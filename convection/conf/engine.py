@@ -52,6 +52,12 @@ opts = [
                default=10,
                min=1,
                help=_('Seconds between two service heartbeats.')),
+    cfg.IntOpt('max_flow_depth',
+               default=5,
+               min=1,
+               help=_('Deepest nesting of child flows (task type "flow"): '
+                      'an execution this many levels below its root cannot '
+                      'start another child. Stops runaway recursion.')),
 ]
 
 

@@ -58,6 +58,7 @@ from convection.db.sqlalchemy import models
 from convection.db.sqlalchemy import session
 from convection.dsl import expressions
 from convection.dsl import schema as dsl_schema
+from convection.engine import child
 from convection.engine import specs
 from convection.engine import transitions
 from convection.i18n import _
@@ -94,13 +95,17 @@ _INSERT_CHUNK = 1000
 
 
 
-class Outcome(collections.namedtuple('Outcome',
-                                     'execution dispatch cancel')):
+class Outcome(collections.namedtuple(
+        'Outcome', 'execution dispatch cancel start stop report',
+        defaults=((), (), ()))):
     """What a transition leaves to do after its commit.
 
     ``execution``: the execution as the transaction left it (None when
     nothing changed); ``dispatch``: task runs to cast to conductors;
-    ``cancel``: task runs whose task type must clean up (``cancel``).
+    ``cancel``: task runs whose task type must clean up (``cancel``);
+    ``start``: child executions to start; ``stop``: child executions to
+    cancel; ``report``: results for the parent tasks of child executions
+    that finished.
     """
 
 
@@ -124,6 +129,9 @@ class _Transition:
         self.timers = []
         self.dispatch = []
         self.cancel = []
+        self.start = []
+        self.stop = []
+        self.report = []
         # Task name -> state as of this transaction, when known.
         self.states = {}
         # Task name -> row (as this transaction changed it), when read.
@@ -140,7 +148,8 @@ class _Transition:
         return self.execution['state'] == states.PAUSED
 
     def outcome(self):
-        return Outcome(self.execution, self.dispatch, self.cancel)
+        return Outcome(self.execution, self.dispatch, self.cancel,
+                       self.start, self.stop, self.report)
 
     @property
     def execution_id(self):
@@ -185,6 +194,11 @@ class _Transition:
         self.execution = dict(self.execution, state=to_state)
         if to_state in states.EXECUTION_TERMINAL_STATES:
             self.finished = True
+            if self.execution.get('parent_task_id'):
+                result = child.result_for_parent(
+                    self.s, dict(self.execution, **values))
+                if result is not None:
+                    self.report.append(result)
 
     def set_task(self, task, to_state, details=None, **values):
         transitions.check_task(task['state'], to_state)
@@ -445,6 +459,9 @@ class _Transition:
         own lease replaces the conductor lease.
         """
         task_spec = self.spec.tasks[task['name']]
+        if task_spec.type == child.TYPE:
+            self._start_child(task, inputs, attempt)
+            return
         queued = not tenant.is_builtin(task_spec.type)
         values = {'blocked_on': None, 'attempt': attempt,
                   # No owner until a conductor renews the lease, which is
@@ -473,6 +490,37 @@ class _Transition:
             tenant.enqueue_in(self.s, run)
         else:
             self.dispatch.append(run)
+
+    def _start_child(self, task, inputs, attempt):
+        """Run a ``flow`` task: store its child execution, PENDING.
+
+        The engine starts the child after the commit; the task stays
+        RUNNING, without a lease, until the child reports its end.
+        """
+        task_spec = self.spec.tasks[task['name']]
+        if inputs is None:
+            inputs = self.s.execute(sa.select(TASKS.c.input).where(
+                TASKS.c.id == task['id'])).scalar()
+        try:
+            child_id = child.create(self.s, self.execution, task, inputs)
+        except exception.ConvectionException as exc:
+            self.end_task(task, states.FAILED, _error(
+                _('Task %(task)s cannot start its child flow: %(err)s') %
+                {'task': task['name'], 'err': exc},
+                type(exc).__name__, retryable=False))
+            return
+        values = {'blocked_on': None, 'attempt': attempt, 'owner': None,
+                  'lease_expires_at': None, 'run_state': None,
+                  'input': inputs}
+        if task.get('started_at') is None:
+            values['started_at'] = self.now
+        new_attempt = attempt != task['attempt']
+        self.set_task(task, states.RUNNING,
+                      details={'child_execution_id': child_id}, **values)
+        if new_attempt and task_spec.timeout:
+            self.timer(TASK_TIMEOUT, self.now + datetime.timedelta(
+                seconds=task_spec.timeout), task, {'attempt': attempt})
+        self.start.append(child_id)
 
     def _run(self, task, attempt, inputs, run_state):
         """The ``run_tasks`` payload of one task run."""
@@ -569,6 +617,10 @@ class _Transition:
     def cancel_run(self, task):
         """Have the conductor call the task type's ``cancel``."""
         task_type = task.get('type') or self.spec.tasks[task['name']].type
+        if task_type == child.TYPE:
+            # Cancelling the child is its clean-up.
+            self.stop.extend(child.active_children(self.s, [task['id']]))
+            return
         if not tenant.is_builtin(task_type):
             # Its worker learns it from its work item (tenant.cancel_in).
             return
@@ -837,7 +889,8 @@ _TASKS_BY_NAME = sa.select(
 _LOCK = sa.select(
     EXECUTIONS.c.id, EXECUTIONS.c.state, EXECUTIONS.c.flow_name,
     EXECUTIONS.c.flow_version_id, EXECUTIONS.c.input,
-    EXECUTIONS.c.project_id, EXECUTIONS.c.user_id, EXECUTIONS.c.trust_id
+    EXECUTIONS.c.project_id, EXECUTIONS.c.user_id, EXECUTIONS.c.trust_id,
+    EXECUTIONS.c.parent_id, EXECUTIONS.c.parent_task_id
 ).where(EXECUTIONS.c.id == sa.bindparam('execution_id'))
 _LOCK_SKIP_LOCKED = _LOCK.with_for_update(skip_locked=True)
 _LOCK = _LOCK.with_for_update()

@@ -139,12 +139,20 @@ class EngineManager:
 
         :returns: whether the transition changed anything.
         """
-        execution, runs, cancels = outcome
+        execution, runs, cancels = outcome[:3]
         if execution is None:
             return False
         if execution['state'] in states.EXECUTION_TERMINAL_STATES:
             LOG.info('Execution %(id)s %(state)s',
                      {'id': execution['id'], 'state': execution['state']})
+        # Child flows: a lost step here is caught by the sweeper (a child
+        # left PENDING is started) or by the parent task's timeout.
+        for child_id in outcome.start:
+            self._after(machine.start_execution(child_id, self.host))
+        for child_id in outcome.stop:
+            self._after(machine.cancel_execution(child_id, self.host))
+        if outcome.report:
+            self.report_task_results(None, list(outcome.report))
         if not runs and not cancels:
             return True
         context = convection_context.for_execution(execution)

@@ -16,8 +16,9 @@ Starts ``convection-all`` (the embedded default: SQLite, fake://, no
 auth) as a subprocess on a fresh state directory, then measures:
 
 * a chain of N sequential noop tasks (tasks/s);
-* a flow of N independent noop tasks (tasks/s: the widest fan-out the
-  DSL has until ``with_items`` exists);
+* a flow of N independent noop tasks (tasks/s);
+* a ``with_items`` fan-out of I noop items, without and with
+  ``concurrency: 50`` (items/s);
 * E concurrent executions of a 5-task chain (executions/s);
 * ``GET /v1/executions/{id}`` and ``GET /v1/executions?limit=100``
   latency p50/p99 at concurrency 10;
@@ -25,7 +26,8 @@ auth) as a subprocess on a fresh state directory, then measures:
 
 Prints a table, then the same figures as JSON::
 
-    tox -e bench -- [--tasks 1000] [--executions 1000] [--json out.json]
+    tox -e bench -- [--tasks 1000] [--items 10000] [--executions 1000]
+                    [--json out.json]
                     [--profile out.pstat]
 
 ``--profile`` runs the service under yappi (CPU time, every thread) and
@@ -45,18 +47,25 @@ import sys
 import tempfile
 import time
 
+import psutil
 import requests
 
 TERMINAL = {'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'}
 
 # Runs convection-all under yappi; argv: config file, statistics file.
+# The service runs in a child the launcher forks: profile there, and save
+# when the service stops (the child leaves with os._exit).
 _PROFILED = """
-import atexit, sys, yappi
+import os, sys, yappi
 from convection.cmd import all as convection_all
 out = sys.argv.pop()
 yappi.set_clock_type('cpu')
-yappi.start()
-atexit.register(lambda: yappi.get_func_stats().save(out, type='pstat'))
+os.register_at_fork(after_in_child=yappi.start)
+stop = convection_all.AllInOneService.stop
+def stop_and_save(self, graceful=True):
+    stop(self, graceful)
+    yappi.get_func_stats().save(out, type='pstat')
+convection_all.AllInOneService.stop = stop_and_save
 sys.argv[0] = 'convection-all'
 convection_all.main()
 """
@@ -102,11 +111,15 @@ class Service:
                 time.sleep(0.2)
 
     def peak_rss_mb(self):
-        with open(f'/proc/{self.process.pid}/status') as status:
-            for line in status:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-        return None
+        """Peak RSS of the launcher and the service process it forked."""
+        root = psutil.Process(self.process.pid)
+        total = 0
+        for process in [root] + root.children(recursive=True):
+            with open(f'/proc/{process.pid}/status') as status:
+                for line in status:
+                    if line.startswith('VmHWM:'):
+                        total += int(line.split()[1])
+        return total / 1024
 
     def stop(self):
         self.process.terminate()
@@ -203,6 +216,7 @@ def latency(url, path, requests_count=500, concurrency=10):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--tasks', type=int, default=1000)
+    parser.add_argument('--items', type=int, default=10000)
     parser.add_argument('--executions', type=int, default=1000)
     parser.add_argument('--json', help='also write the JSON here')
     parser.add_argument('--profile', help='profile the service with yappi '
@@ -216,6 +230,13 @@ def main():
             client, 'bench-chain', _tasks(args.tasks, chain=True)))
         results['wide_tasks_per_s'] = round(run_flow(
             client, 'bench-wide', _tasks(args.tasks, chain=False)))
+        fan_out = {'type': 'noop',
+                   'with_items': f'{{{{ range({args.items}) }}}}'}
+        results['fan_out_items_per_s'] = round(args.items * run_flow(
+            client, 'bench-fan-out', {'each': fan_out}))
+        results['fan_out_50_items_per_s'] = round(args.items * run_flow(
+            client, 'bench-fan-out-50', {'each': dict(fan_out,
+                                                      concurrency=50)}))
         rate, ids = concurrent_executions(service.url, args.executions)
         results['executions_per_s'] = round(rate, 1)
         results['get_execution'] = latency(service.url,
@@ -230,6 +251,10 @@ def main():
          results['chain_tasks_per_s']),
         (f'{args.tasks} independent noop tasks', 'tasks/s',
          results['wide_tasks_per_s']),
+        (f'fan-out of {args.items} noop items', 'items/s',
+         results['fan_out_items_per_s']),
+        (f'fan-out of {args.items} items, concurrency 50', 'items/s',
+         results['fan_out_50_items_per_s']),
         (f'{args.executions} executions of a 5-task chain',
          'executions/s', results['executions_per_s']),
         ('GET /v1/executions/{id} p50 / p99', 'ms',

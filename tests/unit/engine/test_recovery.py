@@ -148,8 +148,8 @@ class TestRecovery(base.EngineTestCase):
         self.wait_task(execution['id'], 'b', states.RUNNING)
         failed = dict(result, status='failed',
                       error={'message': 'late', 'type': 'X'})
-        _, runs, _ = machine.apply_results(execution['id'], [failed, stale],
-                                        'test')
+        runs = machine.apply_results(execution['id'], [failed, stale],
+                                     'test').dispatch
         self.assertEqual([], runs)
         tasks = self.tasks(execution['id'])
         self.assertEqual(states.SUCCEEDED, tasks['a']['state'])
@@ -164,7 +164,7 @@ class TestRecovery(base.EngineTestCase):
 
     def test_starting_twice_starts_once(self):
         execution = self.create_execution({'a': {'type': 'noop'}})
-        _, runs, _ = machine.start_execution(execution['id'], 'test')
+        runs = machine.start_execution(execution['id'], 'test').dispatch
         self.assertEqual(['a'], [r['name'] for r in runs])
         self.assertEqual(machine.NOTHING,
                          machine.start_execution(execution['id'], 'test'))
@@ -172,7 +172,7 @@ class TestRecovery(base.EngineTestCase):
 
     def test_results_for_a_cancelled_execution_are_ignored(self):
         execution = self.create_execution({'a': {'type': 'noop'}})
-        _, runs, _ = machine.start_execution(execution['id'], 'test')
+        runs = machine.start_execution(execution['id'], 'test').dispatch
         cancelled = machine.cancel_execution(execution['id'], 'test')
         self.assertEqual(states.CANCELLED, cancelled.execution['state'])
         # The run was in progress: its task type gets to clean up.
