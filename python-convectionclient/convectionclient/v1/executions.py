@@ -199,11 +199,11 @@ class ExecutionManager(base.Manager):
         deadline = None if timeout is None else _clock() + timeout
         while True:
             current = self.get(execution)
-            if callback is not None:
+            stale = (previous_end is not None and current.is_terminal and
+                     current.get('finished_at') == previous_end)
+            if callback is not None and not stale:
                 callback(current)
-            if current.is_terminal and (
-                    previous_end is None or
-                    current.get('finished_at') != previous_end):
+            if current.is_terminal and not stale:
                 return current
             if deadline is not None and _clock() >= deadline:
                 raise exceptions.WaitTimeout(current, timeout)

@@ -18,8 +18,8 @@ import time
 import fixtures
 
 from convectionclient import exceptions
-from convectionclient.tests.unit import base
 from convectionclient import worker as worker_lib
+from convectionclient.tests.unit import base
 
 TOKEN = 'abcdef0123456789abcdef0123456789.secret'
 

@@ -281,3 +281,94 @@ class TestProgressReporter(base.CLITestCase):
             '(waiting: timer)'
             '\r\x1b[K[  1m05s] SUCCEEDED 2/2 tasks done\n',
             stream.getvalue())
+
+
+class TestLifecycleCommands(base.CLITestCase):
+
+    def test_retry_wait_skips_the_old_failure(self):
+        old = execution('FAILED', {'FAILED': 1},
+                        finished_at='2026-12-04T21:00:00')
+        self.requests.post(self.url(f'/v1/executions/{EXEC}/retry'),
+                           status_code=202, json=old)
+        self.requests.get(self.url(f'/v1/executions/{EXEC}'), [
+            {'json': old}, {'json': old},
+            {'json': execution('RUNNING', {'RUNNING': 1})},
+            {'json': execution('SUCCEEDED', {'SUCCEEDED': 1},
+                               finished_at='2026-12-04T21:05:00')}])
+        self.requests.get(
+            self.url(f'/v1/executions/{EXEC}/tasks?state=RUNNING'),
+            json={'tasks': [{'name': 'boot', 'state': 'RUNNING',
+                             'attempt': 2}]})
+        rc, out, err = self.run_cli(
+            'taskflow', 'execution', 'retry', EXEC, '--flow-version', '3',
+            '--wait', '--poll-interval', '0', '-f', 'value', '-c', 'state')
+        self.assertEqual(0, rc, err)
+        self.assertEqual({'version': 3}, [
+            r for r in self.requests.request_history
+            if r.method == 'POST'][0].json())
+        self.assertEqual('SUCCEEDED\n', out)
+        # The failure being retried is not reported as the end.
+        self.assertEqual(
+            f'Execution {EXEC} retried.\n'
+            'RUNNING   0/1 tasks done; current: boot (attempt 2)\n'
+            'SUCCEEDED 1/1 tasks done\n', err)
+
+    def test_retry_without_wait_shows_the_answer(self):
+        self.requests.get(self.url(f'/v1/executions/{EXEC}'),
+                          json=execution('FAILED'))
+        self.requests.post(self.url(f'/v1/executions/{EXEC}/retry'),
+                           status_code=202, json=execution('FAILED'))
+        out, _ = self.run_ok('taskflow', 'execution', 'retry', EXEC,
+                             '-f', 'json')
+        self.assertEqual('FAILED', json.loads(out)['state'])
+        self.assertEqual({}, self.requests.last_request.json())
+
+    def test_retry_conflict(self):
+        self.requests.get(self.url(f'/v1/executions/{EXEC}'),
+                          json=execution('SUCCEEDED'))
+        self.requests.post(
+            self.url(f'/v1/executions/{EXEC}/retry'), status_code=409,
+            json={'error': {'code': 409, 'title': 'Conflict',
+                            'message': 'retry needs it to be FAILED or '
+                                       'TIMED_OUT.'}})
+        rc, _, err = self.run_cli('taskflow', 'execution', 'retry', EXEC)
+        self.assertEqual(1, rc)
+        self.assertIn('retry needs it to be FAILED or TIMED_OUT. '
+                      '(HTTP 409)', err)
+
+    def test_pause_and_resume(self):
+        for action, state in (('pause', 'RUNNING'), ('resume', 'PAUSED')):
+            self.requests.post(self.url(f'/v1/executions/{EXEC}/{action}'),
+                               status_code=202, json=execution(state))
+            out, _ = self.run_ok('taskflow', 'execution', action, EXEC,
+                                 '-f', 'value', '-c', 'state')
+            self.assertEqual(f'{state}\n', out)
+            self.assertEqual(f'/v1/executions/{EXEC}/{action}',
+                             self.requests.last_request.path)
+
+    def test_signal_payloads(self):
+        self.requests.post(
+            self.url(f'/v1/executions/{EXEC}/signals/approved'),
+            status_code=202,
+            json={'id': 1, 'execution_id': EXEC, 'name': 'approved',
+                  'payload': {'by': 'rita'},
+                  'created_at': '2026-12-04T21:00:00'})
+        out, _ = self.run_ok('taskflow', 'execution', 'signal', EXEC,
+                             'approved', '--payload', '{by: rita}',
+                             '-f', 'json')
+        self.assertEqual({'payload': {'by': 'rita'}},
+                         self.requests.last_request.json())
+        self.assertEqual({'by': 'rita'}, json.loads(out)['payload'])
+        self.run_ok('taskflow', 'execution', 'signal', EXEC, 'approved',
+                    '--payload-file', '-', stdin='[1, 2]\n')
+        self.assertEqual({'payload': [1, 2]},
+                         self.requests.last_request.json())
+        self.run_ok('taskflow', 'execution', 'signal', EXEC, 'approved')
+        self.assertEqual({}, self.requests.last_request.json())
+
+    def test_signal_bad_payload(self):
+        rc, _, err = self.run_cli('taskflow', 'execution', 'signal', EXEC,
+                                  'approved', '--payload', '{by: [')
+        self.assertEqual(1, rc)
+        self.assertIn('The payload is not valid YAML or JSON', err)
+        self.assertEqual(0, self.requests.call_count)

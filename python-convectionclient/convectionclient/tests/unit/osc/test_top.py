@@ -52,6 +52,18 @@ class TopTestCase(base.CLITestCase):
                 self.url(f'/v1/executions/{i:08d}-0000-0000-0000-'
                          '000000000000'),
                 json=dict(running(i), task_counts=counts))
+        self.requests.get(self.url('/v1/task-types'), json={'task_types': [
+            {'name': 'resize', 'queue': 'images'},
+            {'name': 'thumbnail', 'queue': 'images'},
+            {'name': 'mail', 'queue': 'mail'}]})
+        self.requests.get(self.url('/v1/queues/images'), json={
+            'queue': 'images', 'backlog': 7, 'delayed': 0,
+            'oldest_waiting_age': 125.0, 'in_flight': 2, 'live_workers': 1,
+            'workers': ['host-1:10']})
+        self.requests.get(self.url('/v1/queues/mail'), json={
+            'queue': 'mail', 'backlog': 0, 'delayed': 0,
+            'oldest_waiting_age': None, 'in_flight': 0, 'live_workers': 2,
+            'workers': ['a:1', 'b:2']})
         self.client = v1_client.Client(endpoint_override=base.base.ENDPOINT)
         self.options = types.SimpleNamespace(limit=200, failures=5,
                                              all_projects=False)
@@ -81,6 +93,30 @@ class TestSnapshot(TopTestCase):
                            'ago': 120.0, 'error': 'No valid host'}],
                          snap['recent_failures'])
 
+    def test_queues_busiest_first(self):
+        snap = self.snapshot()
+        self.assertEqual(
+            [{'queue': 'images', 'backlog': 7, 'delayed': 0,
+              'oldest_waiting_age': 125.0, 'in_flight': 2,
+              'live_workers': 1, 'workers': ['host-1:10']},
+             {'queue': 'mail', 'backlog': 0, 'delayed': 0,
+              'oldest_waiting_age': None, 'in_flight': 0,
+              'live_workers': 2, 'workers': ['a:1', 'b:2']}],
+            snap['queues'])
+        # One request per queue, however many types share it.
+        queue_gets = [r.path for r in self.requests.request_history
+                      if r.path.startswith('/v1/queues/')]
+        self.assertEqual(['/v1/queues/images', '/v1/queues/mail'],
+                         queue_gets)
+
+    def test_queues_left_out_for_roles_without_task_types(self):
+        self.requests.get(self.url('/v1/task-types'), status_code=403,
+                          json={'error': {'code': 403, 'title': 'Forbidden',
+                                          'message': 'Not allowed.'}})
+        snap = self.snapshot()
+        self.assertEqual([], snap['queues'])
+        self.assertEqual(3, len(snap['executions']))
+
     def test_failures_query(self):
         self.snapshot()
         failed = [r for r in self.requests.request_history
@@ -93,13 +129,16 @@ class TestSnapshot(TopTestCase):
         out, _ = self.run_ok('taskflow', 'top', '--once', '-f', 'json')
         snap = json.loads(out)
         self.assertEqual(['generated_at', 'endpoint', 'executions',
-                          'flows', 'recent_failures'], list(snap))
+                          'flows', 'queues', 'recent_failures'], list(snap))
         self.assertEqual(3, len(snap['executions']))
 
     def test_once_table_prints_the_screen(self):
         out, _ = self.run_ok('taskflow', 'top', '--once')
-        self.assertIn('Executions: 3 running, 0 pending, 0 paused', out)
+        self.assertIn('Executions: 3 running, 0 pending, 0 paused   '
+                      'Queued: 7  Workers: 3', out)
         self.assertIn('RECENT FAILURES', out)
+        self.assertIn('images                         7     2m05s         2'
+                      '       1  host-1:10', out)
 
     def test_live_needs_a_terminal(self):
         rc, _, err = self.run_cli('taskflow', 'top')
@@ -112,10 +151,28 @@ class TestRender(TopTestCase):
     def test_fits_80x24(self):
         snap = self.snapshot()
         snap['executions'] *= 10
+        snap['queues'] *= 10
+        snap['recent_failures'] *= 10
         lines = top.render_screen(snap, top.ViewState(), 80, 24)
         self.assertEqual(24, len(lines))
         self.assertTrue(all(len(text) <= 80 for _, text in lines))
         self.assertEqual('footer', lines[-1][0])
+        texts = [t for _, t in lines]
+        # Every panel keeps its header and some rows.
+        for header in ('FLOW ', 'EXECUTION ', 'QUEUE ', 'RECENT FAILURES'):
+            index = [i for i, t in enumerate(texts)
+                     if t.startswith(header)][0]
+            self.assertNotEqual('', texts[index + 1])
+        selected = [s for s, _ in lines if s == 'selected']
+        self.assertEqual(1, len(selected))
+
+    def test_queue_without_workers_is_highlighted(self):
+        snap = self.snapshot()
+        snap['queues'][0]['live_workers'] = 0
+        lines = top.render_screen(snap, top.ViewState(), 80, 24)
+        styles = {t.split()[0]: s for s, t in lines if t}
+        self.assertEqual(('failed', 'normal'),
+                         (styles['images'], styles['mail']))
 
     def test_sorts_and_selection(self):
         snap = self.snapshot()
