@@ -435,6 +435,8 @@ class Deployment:
             self._spawn(name, [script(f'convection-{name}'),
                                '--config-file', self.config_file])
         self._wait_until_ready()
+        # Runs before the processes stop (the stack unwinds in reverse).
+        self.stack.callback(self._let_trusts_go)
 
     def _write_config(self):
         config = configparser.RawConfigParser()
@@ -548,6 +550,32 @@ class Deployment:
         self._wait_until('GET /healthcheck', self._healthy)
         self._wait_until('engine and conductor in the services table',
                          registered)
+
+    def _let_trusts_go(self, timeout=30):
+        """Wait for the engine to delete the trusts of finished executions.
+
+        Trusts never expire: one left behind by a stopped deployment would
+        stay in the tenant's trust list for good. Executions that are still
+        running (a test failed) keep theirs; that is reported, not fatal.
+        """
+        executions = sa.table('executions', sa.column('id'),
+                              sa.column('state'), sa.column('trust_id'))
+        finished = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+        query = sa.select(executions.c.id, executions.c.state).where(
+            executions.c.trust_id.is_not(None))
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.db().connect() as conn:
+                holding = conn.execute(query).all()
+            if not any(state in finished for _, state in holding):
+                break
+            if (time.monotonic() > deadline
+                    or not self.process('engine').running()):
+                break
+            time.sleep(0.5)
+        if holding:
+            sys.stderr.write(f'\nTrusts left behind by executions '
+                             f'{holding} of {self.workdir}\n')
 
     def logs(self):
         return '\n'.join(f'===== {p.name} ({p.log_path}) =====\n'

@@ -21,9 +21,11 @@ one task to the next, the engine keeps the waits, and a conductor is
 killed and restarted in the middle of one.
 """
 
+import contextlib
 import datetime
 import time
 
+from heatclient import exc as heat_exc
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
@@ -132,7 +134,9 @@ class CloudFlowsTest(base.FunctionalTestCase):
     def delete_stack_later(self, name):
         def delete():
             for stack in self.stacks_named(name):
-                self.heat.stacks.delete(stack.id)
+                # Heat's list may still show a stack that just went.
+                with contextlib.suppress(heat_exc.HTTPNotFound):
+                    self.heat.stacks.delete(stack.id)
         self.addCleanup(delete)
 
     def delete_servers_later(self, name):
@@ -344,7 +348,7 @@ class CloudFlowsTest(base.FunctionalTestCase):
             return stack.stack_status == 'DELETE_COMPLETE'
 
         self.wait_until('the cancelled task to delete its stack', deleted)
-        self.assertEqual([], self.stacks_named(name), done)
+        self.assertEqual('cancelled', done['stop_reason'])
 
     # Nova.
 
