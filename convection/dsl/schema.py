@@ -39,7 +39,7 @@ _DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(ms|[smhd])')
 
 # Keys of a task and of the flow whose values are rendered.
 TASK_EXPRESSION_KEYS = ('with', 'when', 'publish', 'with_items')
-FLOW_EXPRESSION_KEYS = ('output',)
+FLOW_EXPRESSION_KEYS = ('output', 'repeat')
 # Keys holding a duration, normalized to seconds.
 TASK_DURATION_KEYS = ('timeout',)
 FLOW_DURATION_KEYS = ('timeout', 'run_for')
@@ -143,6 +143,19 @@ FLOW = {
         'timeout': _duration(exclusive=True),
         # Ends the execution SUCCEEDED once this long has passed.
         'run_for': _duration(exclusive=True),
+        # Runs the tasks again and again: a persistent job.
+        'repeat': {
+            'type': 'object',
+            'properties': {
+                'every': _duration(exclusive=True),
+                'until': {'type': 'string'},
+                'max_iterations': {'type': 'integer', 'minimum': 1},
+                # Iterations whose task events are kept.
+                'keep': {'type': 'integer', 'minimum': 1, 'maximum': 1000},
+            },
+            'required': ['every'],
+            'additionalProperties': False,
+        },
         'retry': RETRY,
         'tasks': {
             'type': 'object',

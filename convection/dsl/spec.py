@@ -102,7 +102,8 @@ class FlowSpec:
     """
 
     __slots__ = ('name', 'description', 'version', 'tasks', 'roots',
-                 'input_schema', 'output', 'timeout', 'run_for', 'retry',
+                 'input_schema', 'output', 'timeout', 'run_for', 'repeat',
+                 'retry',
                  'output_references', 'uses_context', '_dependants',
                  '_references')
 
@@ -115,6 +116,9 @@ class FlowSpec:
         self.output = definition.get('output')
         self.timeout = definition.get('timeout')
         self.run_for = definition.get('run_for')
+        # {'every': seconds, 'until': expression, 'max_iterations': n,
+        # 'keep': n} or None.
+        self.repeat = definition.get('repeat')
         self.retry = RetryPolicy.from_dict(definition.get('retry'))
         tasks = {}
         dependants = {}
@@ -156,7 +160,8 @@ class FlowSpec:
         # if none does, the engine never loads it.
         self.uses_context = 'ctx' in repr([
             [task.get(key) for key in schema.TASK_EXPRESSION_KEYS]
-            for task in definition['tasks'].values()] + [self.output])
+            for task in definition['tasks'].values()] + [
+                self.output, self.repeat])
         # Set last: from here on the object is frozen (see __setattr__).
         self._references = references
 

@@ -493,6 +493,10 @@ def _normalize(document):
                 owner[key] = schema.to_seconds(owner[key])
         if 'retry' in owner:
             owner['retry'] = _normalize_retry(owner['retry'])
+    if 'repeat' in definition:
+        repeat = definition['repeat']
+        repeat['every'] = schema.to_seconds(repeat['every'])
+        repeat.setdefault('keep', 10)
     for task in definition['tasks'].values():
         task.setdefault('requires', [])
         task.setdefault('with', {})

@@ -78,6 +78,7 @@ TASK_RETRY = 'task_retry'
 TASK_TIMEOUT = 'task_timeout'
 EXECUTION_TIMEOUT = 'execution_timeout'
 RUN_FOR = 'run_for'
+REPEAT = 'repeat'
 
 # Timers that fire while an execution is PAUSED; the others wait for it to
 # resume (a retry or a wake-up would start work).
@@ -570,10 +571,7 @@ class _Transition:
         """Merge the task's ``publish`` into the execution context."""
         values = expressions.render(task_spec.publish, self.scope(
             self.spec.referenced_tasks(task_spec.name), result=output))
-        self._context = dict(self.context(), **values)
-        self.s.execute(sa.update(EXECUTIONS).where(
-            EXECUTIONS.c.id == self.execution_id).values(
-                context=self._context))
+        self.set_context(**values)
 
     def task_waits(self, task, delay, run_state):
         self.set_task(task, states.WAITING, blocked_on=states.BLOCKED_TIMER,
@@ -832,6 +830,87 @@ class _Transition:
                                 'timeout of %s seconds.') %
                    self.spec.timeout})
 
+    # Repeating flows
+
+    def _end_iteration(self):
+        """All tasks of a ``repeat`` iteration ended.
+
+        :returns: None when the next iteration is scheduled, else the
+            ``stop_reason`` the execution succeeds with.
+        """
+        repeat = self.spec.repeat
+        loop = dict(self.context().get('repeat') or {})
+        if repeat.get('until'):
+            names = list(self.spec.tasks)
+            if bool(expressions.render(repeat['until'], self.scope(names))):
+                return 'until'
+        if repeat.get('max_iterations') and \
+                loop.get('iteration', 1) >= repeat['max_iterations']:
+            return 'max_iterations'
+        started = datetime.datetime.fromisoformat(loop['started_at'])
+        self.timer(REPEAT, max(self.now, started + datetime.timedelta(
+            seconds=repeat['every'])))
+        return None
+
+    def start_iteration(self, first=False):
+        """Record the start of an iteration, trimming old history.
+
+        The events of the tasks of iterations older than the last
+        ``keep`` are deleted; ``ctx.repeat`` keeps the counters:
+        ``iteration`` (from 1) and ``pruned_events``.
+        """
+        loop = dict(self.context().get('repeat') or {})
+        starts = loop.get('starts', []) + [self.now.isoformat()]
+        keep = self.spec.repeat['keep']
+        if len(starts) > keep:
+            cutoff = datetime.datetime.fromisoformat(starts[-keep])
+            pruned = self.s.execute(sa.delete(EVENTS).where(
+                EVENTS.c.execution_id == self.execution_id,
+                EVENTS.c.kind == 'task',
+                EVENTS.c.created_at < cutoff)).rowcount
+            loop['pruned_events'] = loop.get('pruned_events', 0) + pruned
+            starts = starts[-keep:]
+        loop.update(iteration=1 if first else loop.get('iteration', 1) + 1,
+                    started_at=self.now.isoformat(), starts=starts)
+        self.set_context(repeat=loop)
+
+    def next_iteration(self):
+        """Run every task of a ``repeat`` flow again."""
+        self.start_iteration()
+        rows = self.s.execute(
+            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
+                      TASKS.c.attempt, TASKS.c.started_at)
+            .where(TASKS.c.execution_id == self.execution_id,
+                   TASKS.c.item_index == _PLAIN)).mappings().all()
+        iteration = self.context()['repeat']['iteration']
+        for row in rows:
+            task = dict(row, started_at=None, state=states.PENDING)
+            # Also gives the task its full retry policy again.
+            self.event('task', row['state'], states.PENDING,
+                       attempt=row['attempt'], task=row,
+                       details={'iteration': iteration})
+            self.states[task['name']] = states.PENDING
+            self.rows[task['name']] = task
+        self.s.execute(sa.delete(TASKS).where(
+            TASKS.c.execution_id == self.execution_id,
+            TASKS.c.item_index >= 0))
+        self.s.execute(sa.update(TASKS).where(
+            TASKS.c.execution_id == self.execution_id).values(
+                state=states.PENDING, blocked_on=states.BLOCKED_DEPENDENCY,
+                output=None, error=None, run_state=None, owner=None,
+                lease_expires_at=None, started_at=None, finished_at=None,
+                updated_at=self.now))
+        for name in self.spec.roots:
+            self.start_task(self.rows[name])
+            if self.finished:
+                return
+
+    def set_context(self, **values):
+        self._context = dict(self.context(), **values)
+        self.s.execute(sa.update(EXECUTIONS).where(
+            EXECUTIONS.c.id == self.execution_id).values(
+                context=self._context))
+
     def finish_if_done(self):
         if self.paused:
             # It ends when it resumes.
@@ -842,6 +921,16 @@ class _Transition:
                 TASKS.c.state.in_(_ACTIVE))).scalar()
         if active:
             return
+        stop_reason = None
+        if self.spec.repeat:
+            try:
+                stop_reason = self._end_iteration()
+            except exception.ConvectionException as exc:
+                self.fail_execution(
+                    _('The repeat until expression failed: %s') % exc)
+                return
+            if stop_reason is None:
+                return
         output = None
         if self.spec.output is not None:
             try:
@@ -852,12 +941,12 @@ class _Transition:
                 self.fail_execution(
                     _('The flow output could not be rendered: %s') % exc)
                 return
-        if self.spec.timeout:
-            # Only the flow's timeout timer can be left.
+        if self.spec.timeout or self.spec.run_for:
+            # Only the flow's own timers can be left.
             self.s.execute(sa.delete(TIMERS).where(
                 TIMERS.c.execution_id == self.execution_id))
         self.set_execution(states.SUCCEEDED, output=output,
-                           finished_at=self.now)
+                           stop_reason=stop_reason, finished_at=self.now)
 
     def run_for_elapsed(self):
         """The flow's ``run_for`` passed: stop and call it a success."""
@@ -990,6 +1079,8 @@ def start_execution(execution_id, host):
             return NOTHING
         tr.set_execution(states.RUNNING, started_at=tr.now)
         _arm_flow_timers(tr)
+        if tr.spec.repeat:
+            tr.start_iteration(first=True)
         rows = []
         for name, task_spec in tr.spec.tasks.items():
             rows.append({
@@ -1273,6 +1364,9 @@ def fire_timers(execution_id, host, now=None):
             if timer['kind'] == RUN_FOR:
                 tr.run_for_elapsed()
                 break
+            if timer['kind'] == REPEAT:
+                tr.next_iteration()
+                continue
             task = tasks.get(timer['task_execution_id'])
             attempt = (timer['payload'] or {}).get('attempt')
             if task is None or task['attempt'] != attempt:
