@@ -65,10 +65,10 @@ class EngineManager:
         self.conductor_api = conductor_rpcapi.ConductorAPI()
         self._sweeper = sweeper.Sweeper(self)
         self._sweeper.start()
-        self._webhooks = webhook_delivery.DeliveryWorker()
+        self._webhooks = webhook_delivery.delivery_worker()
         self._webhooks.start()
         if keystone.is_configured():
-            self._trust_reaper = trusts.TrustReaper()
+            self._trust_reaper = trusts.trust_reaper()
             self._trust_reaper.start()
 
     def del_host(self):

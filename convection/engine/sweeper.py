@@ -19,12 +19,12 @@ another engine are all no-ops).
 """
 
 import datetime
-import threading
 
 from oslo_config import cfg
 from oslo_log import log
 from oslo_utils import timeutils
 
+from convection.common import periodic
 from convection.db import queues_api
 from convection.engine import machine
 from convection.tasks import tenant
@@ -37,29 +37,15 @@ class Sweeper:
 
     def __init__(self, manager):
         self._manager = manager
-        self._stop = threading.Event()
-        self._thread = None
+        self._thread = periodic.PeriodicThread(
+            'convection-engine-sweeper', self.sweep,
+            lambda: CONF.engine.timer_interval)
 
     def start(self):
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop,
-                                        name='convection-engine-sweeper',
-                                        daemon=True)
         self._thread.start()
 
     def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _loop(self):
-        while not self._stop.wait(CONF.engine.timer_interval):
-            try:
-                self.sweep()
-            except Exception:
-                LOG.exception('Engine sweep failed; trying again in '
-                              '%s seconds', CONF.engine.timer_interval)
+        self._thread.stop()
 
     def sweep(self, now=None):
         """One pass; returns how many items it handled."""

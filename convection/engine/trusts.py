@@ -20,7 +20,6 @@ on the execution row until the trust is really gone.
 """
 
 import datetime
-import threading
 
 from oslo_config import cfg
 from oslo_log import log
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 
 from convection.common import exception
 from convection.common import keystone
+from convection.common import periodic
 from convection.common import states
 from convection.db.sqlalchemy import models
 from convection.db.sqlalchemy import session
@@ -94,31 +94,8 @@ def release_trusts(now=None, limit=100):
     return released
 
 
-class TrustReaper:
-    """A thread that calls :func:`release_trusts` periodically."""
-
-    def __init__(self):
-        self._stop = threading.Event()
-        self._thread = None
-
-    def start(self):
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop,
-                                        name='convection-trust-reaper',
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _loop(self):
-        while not self._stop.wait(CONF.keystone.trust_release_interval):
-            try:
-                release_trusts()
-            except Exception:
-                LOG.exception('Releasing the trusts of finished executions '
-                              'failed; trying again in %s seconds',
-                              CONF.keystone.trust_release_interval)
+def trust_reaper():
+    """The engine's thread that calls :func:`release_trusts`."""
+    return periodic.PeriodicThread(
+        'convection-trust-reaper', release_trusts,
+        lambda: CONF.keystone.trust_release_interval)

@@ -19,7 +19,6 @@ retried with exponential backoff until the receiver answers 2xx or
 ``[webhooks]max_attempts`` were made.
 """
 
-import threading
 import time
 
 from oslo_config import cfg
@@ -28,6 +27,7 @@ from oslo_serialization import jsonutils
 
 from convection.common import exception
 from convection.common import netutils
+from convection.common import periodic
 from convection.webhooks import api
 from convection.webhooks import signing
 
@@ -79,30 +79,8 @@ def deliver_due():
     return len(deliveries)
 
 
-class DeliveryWorker:
-    """A thread running :func:`deliver_due` periodically."""
-
-    def __init__(self):
-        self._stop = threading.Event()
-        self._thread = None
-
-    def start(self):
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop,
-                                        name='convection-webhooks',
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _loop(self):
-        while not self._stop.wait(CONF.webhooks.delivery_interval):
-            try:
-                while deliver_due() and not self._stop.is_set():
-                    pass
-            except Exception:
-                LOG.exception('Webhook delivery pass failed')
+def delivery_worker():
+    """The engine's thread that sends due deliveries, batch after batch."""
+    return periodic.PeriodicThread(
+        'convection-webhooks', deliver_due,
+        lambda: CONF.webhooks.delivery_interval, repeat_while_busy=True)
