@@ -41,7 +41,7 @@ _DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(ms|[smhd])')
 TASK_EXPRESSION_KEYS = ('with', 'when', 'publish', 'with_items')
 FLOW_EXPRESSION_KEYS = ('output', 'repeat')
 # Keys holding a duration, normalized to seconds.
-TASK_DURATION_KEYS = ('timeout',)
+TASK_DURATION_KEYS = ('timeout', 'queue_timeout')
 FLOW_DURATION_KEYS = ('timeout', 'run_for')
 
 JOIN_ALL = 'all'
@@ -92,6 +92,9 @@ TASK = {
             'uniqueItems': True,
         },
         'timeout': _duration(exclusive=True),
+        # The longest a task of a tenant task type may wait in its work
+        # queue before a worker claims it.
+        'queue_timeout': _duration(exclusive=True),
         'retry': RETRY,
         # An expression: false (or empty) skips the task.
         'when': {'type': ['string', 'boolean']},

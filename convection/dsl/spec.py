@@ -75,6 +75,8 @@ class TaskSpec:
     description: str | None = None
     # Seconds, or None for no limit.
     timeout: float | None = None
+    # Seconds a queued attempt may wait for a worker, or None.
+    queue_timeout: float | None = None
     # The task's own retry policy, else the flow's, else None.
     retry: RetryPolicy | None = None
     # An expression (or a boolean): false skips the task.
@@ -133,6 +135,7 @@ class FlowSpec:
                 requires=tuple(task.get('requires', ())),
                 description=task.get('description'),
                 timeout=task.get('timeout'),
+                queue_timeout=task.get('queue_timeout'),
                 retry=task_retry if task_retry is not None else self.retry,
                 when=task.get('when'),
                 join=task.get('join', schema.JOIN_ALL),

@@ -76,13 +76,15 @@ TIMERS = models.Timer.__table__
 TASK_WAKEUP = 'task_wakeup'
 TASK_RETRY = 'task_retry'
 TASK_TIMEOUT = 'task_timeout'
+QUEUE_TIMEOUT = 'queue_timeout'
 EXECUTION_TIMEOUT = 'execution_timeout'
 RUN_FOR = 'run_for'
 REPEAT = 'repeat'
 
 # Timers that fire while an execution is PAUSED; the others wait for it to
 # resume (a retry or a wake-up would start work).
-_FIRE_WHEN_PAUSED = (EXECUTION_TIMEOUT, TASK_TIMEOUT, RUN_FOR)
+_FIRE_WHEN_PAUSED = (EXECUTION_TIMEOUT, TASK_TIMEOUT, QUEUE_TIMEOUT,
+                     RUN_FOR)
 _OPEN = (states.RUNNING, states.PAUSED)
 _FAILED = (states.FAILED, states.TIMED_OUT)
 
@@ -367,6 +369,7 @@ class _Transition:
                 run = self._run(row, 1, first[index], None)
                 if queued:
                     tenant.enqueue_in(self.s, run)
+                    self._arm_queue_timeout(task_spec, row, 1)
                 else:
                     self.dispatch.append(run)
             rows.append(row)
@@ -489,6 +492,7 @@ class _Transition:
         run = self._run(task, attempt, inputs, run_state)
         if queued:
             tenant.enqueue_in(self.s, run)
+            self._arm_queue_timeout(task_spec, task, attempt)
         else:
             self.dispatch.append(run)
 
@@ -522,6 +526,11 @@ class _Transition:
             self.timer(TASK_TIMEOUT, self.now + datetime.timedelta(
                 seconds=task_spec.timeout), task, {'attempt': attempt})
         self.start.append(child_id)
+
+    def _arm_queue_timeout(self, task_spec, task, attempt):
+        if task_spec.queue_timeout:
+            self.timer(QUEUE_TIMEOUT, self.now + datetime.timedelta(
+                seconds=task_spec.queue_timeout), task, {'attempt': attempt})
 
     def _run(self, task, attempt, inputs, run_state):
         """The ``run_tasks`` payload of one task run."""
@@ -1390,6 +1399,16 @@ def _fire(tr, kind, task):
     elif kind == TASK_RETRY and state == states.WAITING and \
             blocked_on == states.BLOCKED_BACKOFF:
         tr.run_task(task, None, task['attempt'] + 1, run_state=None)
+    elif kind == QUEUE_TIMEOUT and state == states.RUNNING and \
+            blocked_on == states.BLOCKED_QUEUE:
+        # No worker claimed the attempt in time (task_failed withdraws
+        # its work item).
+        tr.task_failed(task, _error(
+            _('No worker of the queue of task %(task)s claimed it within '
+              '%(timeout)s seconds.') %
+            {'task': task['name'],
+             'timeout': tr.spec.tasks[task['name']].queue_timeout},
+            'QueueTimeout'), to_state=states.TIMED_OUT)
     elif kind == TASK_TIMEOUT and state in _STARTED and \
             blocked_on != states.BLOCKED_BACKOFF:
         timeout = tr.spec.tasks[task['name']].timeout

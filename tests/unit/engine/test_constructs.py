@@ -17,13 +17,16 @@ import time
 
 import fixtures
 
+from convection import dsl
 from convection.common import exception
 from convection.common import states
 from convection.db import api as db_api
+from convection.db import queues_api
 from convection.dsl import spec as dsl_spec
 from convection.engine import specs
 from convection.tasks import base as task_base
 from convection.tasks import registry
+from convection.tasks import tenant
 from tests.unit.engine import base
 
 
@@ -386,3 +389,36 @@ class TestLifecycle(base.EngineTestCase):
             specs.check_retry_compatible, 'e1', old, gone, 2, {'a'})
         self.assertIn('it has no task a, which succeeded', str(exc))
         self.assertEqual(409, exc.code)
+
+
+class TestQueueTimeout(base.EngineTestCase):
+
+    def setUp(self):
+        super().setUp()
+        queues_api.create_task_type(base.PROJECT, base.USER, {
+            'name': 'resize', 'queue': 'images', 'heartbeat_timeout': 5,
+            'retry': {'count': 0}})
+
+    def test_unclaimed_attempt_times_out_and_is_retried(self):
+        flow_definition = dsl.validate(
+            {'version': 1, 'name': 'queued', 'tasks': {
+                'r': {'type': 'resize', 'queue_timeout': '200ms',
+                      'retry': {'count': 1, 'on': ['QueueTimeout']}}}},
+            task_types=tenant.task_types_for(base.PROJECT))
+        flow, version, _ = db_api.create_flow_version(
+            base.PROJECT, base.USER, 'queued', flow_definition, None, None,
+            dsl.checksum(flow_definition))
+        execution, _ = db_api.create_execution({
+            'project_id': base.PROJECT, 'user_id': base.USER,
+            'flow_id': flow['id'], 'flow_version_id': version['id'],
+            'flow_name': 'queued', 'flow_version': 1, 'input': {}})
+        self.engine_api.start_execution(self.context(), execution['id'])
+        execution = self.wait_for(execution['id'])
+        self.assertEqual(states.FAILED, execution['state'])
+        task = self.tasks(execution['id'])['r']
+        self.assertEqual('TIMED_OUT', task['state'])
+        self.assertEqual(2, task['attempt'])
+        self.assertEqual('QueueTimeout', task['error']['type'])
+        # Nothing is left in the queue for a worker to claim.
+        self.assertEqual([], queues_api.claim(base.PROJECT, 'images',
+                                              worker='w', wait=0))
