@@ -20,8 +20,11 @@ import http.server
 import json
 import sys
 import threading
+import time
 
+from convectionclient import worker as worker_lib
 from convectionclient.tests.functional import base
+from convectionclient.v1 import client as v1_client
 
 # A worker in "another language": any program reading JSON on stdin.
 UPPER = ('import json, sys; d = json.load(sys.stdin); '
@@ -99,6 +102,32 @@ class TestWorkersCLI(base.ServerTestCase):
         # Deleting a task type no unfinished execution uses.
         self.cli('task-type', 'delete', 'upper')
         self.cli('task-type', 'show', 'upper', expect=1)
+
+    def test_python_worker_heartbeats_past_its_lease(self):
+        tf = v1_client.Client(endpoint_override=self.endpoint)
+        tf.task_types.create('slow-sum', heartbeat_timeout=2)
+        self.cli('create', '--file', '-', stdin=flow_of(
+            'ft-sum', 'slow-sum', {'numbers': [1, 2, 3]}))
+        execution = tf.executions.create('ft-sum')
+        worker = worker_lib.Worker(tf, name='py-worker', wait=2)
+        progress = []
+
+        @worker.task('slow-sum')
+        def add(params, job):
+            job.progress({'step': 'adding'})
+            progress.append(tf.tasks.get(execution, 'work').get('progress'))
+            # Twice the claim's lease: only the heartbeats keep it.
+            time.sleep(4)
+            return {'sum': sum(params['numbers']),
+                    'attempt': job.attempt}
+
+        worker.run(max_items=1, install_signal_handlers=False)
+        self.assertEqual((1, 0), (worker.completed, worker.failed))
+        self.assertEqual([{'step': 'adding'}], progress)
+        final = tf.executions.wait(execution, timeout=60,
+                                   poll_interval=0.2)
+        self.assertEqual({'result': {'sum': 6, 'attempt': 1}},
+                         final.output)
 
     def test_failing_command_and_retry(self):
         marker = f'{self.workdir}/flaky-marker'
