@@ -239,6 +239,10 @@ class Worker:
                 if max_items is not None and claimed >= max_items:
                     break
                 slots.acquire()
+                if self._stop.is_set():
+                    # Stopped while every slot was busy.
+                    slots.release()
+                    break
                 free = 1
                 while free < self.concurrency and slots.acquire(
                         blocking=False):

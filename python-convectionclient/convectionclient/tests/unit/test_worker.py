@@ -297,3 +297,19 @@ class TestStop(WorkerTestCase):
         self.worker.task('resize')(lambda params: None)
         self.worker.run(install_signal_handlers=False)
         self.assertTrue(self.worker.stopping)
+
+    def test_stop_while_busy_claims_no_more(self):
+        self.queue_items(item(), item())
+
+        @self.worker.task
+        def resize(params):
+            # Long enough for the claim loop to wait for this slot.
+            time.sleep(0.2)
+            self.worker.stop()
+            return 'last'
+
+        self.worker.run(install_signal_handlers=False)
+        claims = [r for r in self.requests.request_history
+                  if r.path.endswith('/claims')]
+        self.assertEqual(1, len(claims))
+        self.assertEqual([{'output': 'last'}], self.posted('complete'))
