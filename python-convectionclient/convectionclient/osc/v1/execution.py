@@ -78,6 +78,9 @@ class ProgressReporter:
         notes = []
         if task.get('state') == 'WAITING':
             notes.append(f'waiting: {task.get("blocked_on") or "timer"}')
+        elif task.get('blocked_on') == 'queue':
+            # A tenant task type's item no worker has claimed yet.
+            notes.append('queued for a worker')
         if (task.get('attempt') or 0) > 1:
             notes.append(f'attempt {task.attempt}')
         return f'{label} ({", ".join(notes)})' if notes else label

@@ -93,7 +93,7 @@ class CommandHandler:
 
 
 class RunWorker(command.Command):
-    """Run a command for every work item of a queue (a worker in any language)
+    """Run a command for every work item of a queue, in any language.
 
     The item's input is JSON on the command's stdin; what it prints on
     stdout (JSON) is the task's output when it exits 0. Another exit fails

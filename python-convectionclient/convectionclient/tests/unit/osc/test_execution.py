@@ -298,7 +298,7 @@ class TestLifecycleCommands(base.CLITestCase):
         self.requests.get(
             self.url(f'/v1/executions/{EXEC}/tasks?state=RUNNING'),
             json={'tasks': [{'name': 'boot', 'state': 'RUNNING',
-                             'attempt': 2}]})
+                             'attempt': 2, 'blocked_on': 'queue'}]})
         rc, out, err = self.run_cli(
             'taskflow', 'execution', 'retry', EXEC, '--flow-version', '3',
             '--wait', '--poll-interval', '0', '-f', 'value', '-c', 'state')
@@ -310,7 +310,8 @@ class TestLifecycleCommands(base.CLITestCase):
         # The failure being retried is not reported as the end.
         self.assertEqual(
             f'Execution {EXEC} retried.\n'
-            'RUNNING   0/1 tasks done; current: boot (attempt 2)\n'
+            'RUNNING   0/1 tasks done; current: boot (queued for a worker, '
+            'attempt 2)\n'
             'SUCCEEDED 1/1 tasks done\n', err)
 
     def test_retry_without_wait_shows_the_answer(self):
