@@ -244,18 +244,17 @@ class Worker:
                     slots.release()
                     break
                 free = 1
-                while free < self.concurrency and slots.acquire(
-                        blocking=False):
+                wanted = self.concurrency if max_items is None else min(
+                    self.concurrency, max_items - claimed)
+                while free < wanted and slots.acquire(blocking=False):
                     free += 1
-                if max_items is not None:
-                    free = min(free, max_items - claimed)
                 try:
                     claims = self._claim(queue, free)
                 except BaseException:
-                    slots.release()
+                    slots.release(free)
                     raise
-                for _ in range(free - len(claims)):
-                    slots.release()
+                if free > len(claims):
+                    slots.release(free - len(claims))
                 for claim in claims:
                     claimed += 1
                     future = pool.submit(self.process, claim)
