@@ -97,17 +97,21 @@ def on_transitions(s, execution, events):
 
     :param s: the engine's open session.
     :param execution: the execution dict (``id``, ``project_id``,
-        ``user_id``).
+        ``user_id``, and ``flow_name`` if the caller has it: the engine's
+        does, which saves a query per transition).
     :param events: the event dicts the transition records.
     """
     if not events:
         return
-    flow_name = s.execute(
+    flow_name = execution.get('flow_name') or s.execute(
         sa.select(models.Execution.flow_name).where(
             models.Execution.id == execution['id'])).scalar()
     payloads = [payload_of(e, execution, flow_name) for e in events]
     webhooks_api.enqueue_deliveries_in(s, execution['project_id'],
                                        flow_name, payloads)
+    if not get_notifier().is_enabled():
+        # No notification driver configured: nothing to emit.
+        return
     context = convection_context.for_execution(execution)
 
     def _emit(_session):

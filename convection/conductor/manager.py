@@ -215,8 +215,9 @@ def _run_context(task):
 
 
 def _report(task, result):
+    # The name lets the engine read the task and its dependants at once.
     report = {'task_id': task['id'], 'execution_id': task['execution_id'],
-              'attempt': task['attempt']}
+              'name': task['name'], 'attempt': task['attempt']}
     if isinstance(result, base.Succeeded):
         report.update(status='succeeded', output=result.output)
     elif isinstance(result, base.Wait):

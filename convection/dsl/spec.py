@@ -107,7 +107,7 @@ class FlowSpec:
                  'input_schema', 'output', 'timeout', 'run_for', 'repeat',
                  'retry',
                  'output_references', 'uses_context', '_dependants',
-                 '_references')
+                 '_neighbours', '_references')
 
     def __init__(self, definition):
         definition = copy.deepcopy(definition)
@@ -157,6 +157,12 @@ class FlowSpec:
                            if not task.requires and task.handles is None)
         self._dependants = {name: tuple(names)
                             for name, names in dependants.items()}
+        self._neighbours = {}
+        for name, task in tasks.items():
+            around = set(self._dependants[name]) | set(task.on_failure)
+            for other in list(around):
+                around.update(tasks[other].requires)
+            self._neighbours[name] = frozenset(around | {name})
         self.output_references = frozenset(
             expressions.find_task_references(self.output))
         # Whether any expression reads the execution context (``ctx``):
@@ -179,6 +185,14 @@ class FlowSpec:
         :raises: KeyError if the flow has no task ``name``.
         """
         return self._dependants[name]
+
+    def neighbours(self, name):
+        """The tasks whose state decides what follows the end of ``name``.
+
+        ``name`` itself, its dependants and failure handlers, and what
+        those require.
+        """
+        return self._neighbours[name]
 
     def referenced_tasks(self, name):
         """Names of the tasks whose results task ``name`` reads.

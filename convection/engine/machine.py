@@ -984,6 +984,15 @@ _TASKS_BY_NAME = sa.select(
         TASKS.c.item_index == _PLAIN,
         TASKS.c.name.in_(sa.bindparam('names', expanding=True)))
 
+_RESULT_TASKS = sa.select(
+    TASKS.c.id, TASKS.c.name, TASKS.c.state, TASKS.c.attempt, TASKS.c.type,
+    TASKS.c.started_at, TASKS.c.item_index).where(
+        TASKS.c.execution_id == sa.bindparam('execution_id'),
+        sa.or_(TASKS.c.id.in_(sa.bindparam('ids', expanding=True)),
+               sa.and_(TASKS.c.item_index == _PLAIN,
+                       TASKS.c.name.in_(
+                           sa.bindparam('names', expanding=True)))))
+
 _LOCK = sa.select(
     EXECUTIONS.c.id, EXECUTIONS.c.state, EXECUTIONS.c.flow_name,
     EXECUTIONS.c.flow_version_id, EXECUTIONS.c.input,
@@ -1287,13 +1296,22 @@ def apply_results(execution_id, results, host):
         if tr is None:
             return NOTHING
         ids = sorted({r['task_id'] for r in results})
-        rows = s.execute(
-            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt, TASKS.c.started_at,
-                      TASKS.c.item_index)
-            .where(TASKS.c.execution_id == execution_id,
-                   TASKS.c.id.in_(ids))).mappings()
-        tasks = {row['id']: dict(row) for row in rows}
+        names = {r.get('name') for r in results}
+        neighbours = set()
+        if None not in names and names <= set(tr.spec.tasks):
+            # One query reads the tasks and what their ends decide.
+            for name in names:
+                neighbours |= tr.spec.neighbours(name)
+        rows = s.execute(_RESULT_TASKS, {
+            'execution_id': execution_id, 'ids': ids,
+            'names': sorted(neighbours)}).mappings()
+        tasks = {}
+        for row in rows:
+            task = dict(row)
+            tasks[task['id']] = task
+            if task['item_index'] == _PLAIN:
+                tr.rows[task['name']] = task
+                tr.states[task['name']] = task['state']
         for result in results:
             task = tasks.get(result['task_id'])
             if task is None or task['state'] != states.RUNNING or \
@@ -1303,8 +1321,6 @@ def apply_results(execution_id, results, host):
                           {'task': result['task_id'],
                            'attempt': result['attempt']})
                 continue
-            if task['item_index'] == _PLAIN:
-                tr.rows[task['name']] = task
             status = result['status']
             if status == 'succeeded':
                 tr.task_succeeded(task, result.get('output'))

@@ -97,6 +97,7 @@ class EngineAPI:
         :param results: list of dicts, one per task run::
 
             {"task_id": "...", "execution_id": "...", "attempt": 1,
+             "name": "boot",                     # optional
              "status": "succeeded" | "failed" | "wait",
              "output": ...,                      # succeeded
              "error": {"message": "...", "type": "TaskError",

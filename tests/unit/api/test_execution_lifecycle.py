@@ -10,13 +10,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""POST /v1/executions/{id}/pause, /resume and /retry."""
+"""Pause, resume and retry of executions; secret inputs in the API."""
 
 from unittest import mock
 
 import oslo_messaging as messaging
+import sqlalchemy as sa
 
 from convection.common import states
+from convection.db import api as db_api
+from convection.db.sqlalchemy import models
+from convection.db.sqlalchemy import session
 from tests.unit.api import base
 from tests.unit.api import test_executions
 
@@ -101,3 +105,57 @@ class LifecycleTestCase(base.APITestCase):
         test_executions.set_state(self.execution['id'], states.RUNNING)
         self.assertError(self.post(f'{self.path}/pause', persona='other'),
                          404)
+
+
+class SecretInputTestCase(base.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.create_flow(base.flow_document(
+            name='secret', input={
+                'type': 'object',
+                'properties': {'user': {'type': 'string'},
+                               'password': {'type': 'string',
+                                            'secret': True}}}))
+        self.execution = self.start_execution(
+            'secret', input={'user': 'ann', 'password': 'hunter2'})
+        self.next_cast()
+        self.path = f'/v1/executions/{self.execution["id"]}'
+        with session.writer() as s:
+            s.execute(sa.update(models.Execution).where(
+                models.Execution.id == self.execution['id']).values(
+                    output={'said': 'login ann:hunter2'},
+                    context={'token': 'hunter2'}))
+            s.add(models.TaskExecution(
+                id='t1', execution_id=self.execution['id'], name='greet',
+                type='echo', state=states.SUCCEEDED, item_index=-1,
+                attempt=1, input={'pw': 'hunter2'},
+                output={'echo': 'pw=hunter2'}))
+            s.add(models.Event(
+                execution_id=self.execution['id'], task_execution_id='t1',
+                task_name='greet', kind='task', from_state='RUNNING',
+                to_state='FAILED', attempt=1,
+                details={'error': {'message': 'bad password hunter2'}}))
+
+    def test_secret_is_masked_everywhere(self):
+        self.assertEqual({'user': 'ann', 'password': '***'},
+                         self.execution['input'])
+        execution = self.get(self.path).json
+        self.assertEqual({'user': 'ann', 'password': '***'},
+                         execution['input'])
+        self.assertEqual({'said': 'login ann:***'}, execution['output'])
+        self.assertEqual({'token': '***'}, execution['context'])
+        listed = self.get('/v1/executions?flow=secret').json['executions']
+        self.assertEqual('***', listed[0]['input']['password'])
+        task = self.get(f'{self.path}/tasks').json['tasks'][0]
+        self.assertEqual({'pw': '***'}, task['input'])
+        self.assertEqual({'echo': 'pw=***'}, task['output'])
+        events = self.get(f'{self.path}/events').json['events']
+        self.assertIn({'error': {'message': 'bad password ***'}},
+                      [e['details'] for e in events])
+        for path in (self.path, f'{self.path}/tasks', f'{self.path}/events',
+                     '/v1/executions'):
+            self.assertNotIn('hunter2', self.get(path).text)
+        # The engine still has the value itself.
+        self.assertEqual('hunter2', db_api.get_execution(
+            self.execution['id'])['input']['password'])

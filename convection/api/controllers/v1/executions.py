@@ -12,6 +12,8 @@
 
 """/v1/executions: start, list, show, cancel, pause, resume, retry."""
 
+import functools
+
 from oslo_log import log
 import oslo_messaging as messaging
 from oslo_utils import excutils
@@ -33,6 +35,7 @@ from convection.common import policy
 from convection.common import states
 from convection.db import api as db_api
 from convection.db import queues_api
+from convection.dsl import secrets as dsl_secrets
 from convection.dsl import spec as dsl_spec
 from convection.engine import specs as engine_specs
 from convection.i18n import _
@@ -79,8 +82,11 @@ class Execution(types.APIBase):
     input = types.jsontype
     output = types.jsontype
     error = types.jsontype
+    context = types.jsontype
+    """What the execution's tasks published (``publish``)."""
     stop_reason = wtypes.text
     parent_id = wtypes.text
+    parent_task_id = wtypes.text
     idempotency_key = wtypes.text
     created_at = wtypes.datetime.datetime
     started_at = wtypes.datetime.datetime
@@ -94,6 +100,14 @@ class Execution(types.APIBase):
 
     @classmethod
     def convert(cls, values):
+        keys, secrets = secrets_of(values)
+        if secrets:
+            values = dict(
+                values,
+                input=dsl_secrets.mask_input(keys, values.get('input'),
+                                             secrets),
+                **{key: dsl_secrets.mask(values.get(key), secrets)
+                   for key in ('output', 'error', 'context')})
         execution = cls.from_dict(values)
         execution.links = [types.Link.make(
             utils.url('executions', execution.id))]
@@ -148,6 +162,24 @@ class EventCollection(collection.Collection):
     _items_name = 'events'
 
 
+@functools.lru_cache(maxsize=256)
+def _secret_keys(flow_id, version):
+    # Flow versions never change: read each one's schema once.
+    try:
+        definition = db_api.get_flow_version(flow_id, version)['definition']
+    except exception.NotFound:
+        return frozenset()
+    return dsl_secrets.secret_keys(definition.get('input'))
+
+
+def secrets_of(execution):
+    """``(secret input keys, secret values)`` of an execution."""
+    if not execution.get('flow_id') or not execution.get('input'):
+        return frozenset(), []
+    keys = _secret_keys(execution['flow_id'], execution['flow_version'])
+    return keys, dsl_secrets.secret_values(keys, execution['input'])
+
+
 def load_execution(action, context, execution_id):
     """The execution, if the caller may do ``action`` on it.
 
@@ -169,7 +201,9 @@ class ExecutionTasksController(rest.RestController):
     def get_all(self, execution_id, marker=None, limit=None, state=None,
                 name=None):
         context = pecan.request.context
-        load_execution('convection:execution:get', context, execution_id)
+        execution = load_execution('convection:execution:get', context,
+                                   execution_id)
+        _keys, secrets = secrets_of(execution)
         limit = utils.validate_limit(limit)
         utils.validate_choice('state', state, states.TASK_STATES)
         filters = {key: value for key, value in
@@ -185,7 +219,8 @@ class ExecutionTasksController(rest.RestController):
         rows, more = utils.page(rows, limit)
         progress = queues_api.progress_of([row['id'] for row in rows])
         return TaskCollection.make(
-            [Task.from_dict(dict(row, progress=progress.get(row['id'])))
+            [Task.from_dict(dsl_secrets.mask(
+                dict(row, progress=progress.get(row['id'])), secrets))
              for row in rows], more,
             ('executions', execution_id, 'tasks'), limit, state=state,
             name=name)
@@ -197,13 +232,16 @@ class ExecutionEventsController(rest.RestController):
     @expose.expose(EventCollection, wtypes.text, int, int)
     def get_all(self, execution_id, marker=None, limit=None):
         context = pecan.request.context
-        load_execution('convection:execution:get', context, execution_id)
+        execution = load_execution('convection:execution:get', context,
+                                   execution_id)
+        _keys, secrets = secrets_of(execution)
         limit = utils.validate_limit(limit)
         rows, more = utils.page(
             db_api.list_events(execution_id, limit=limit + 1,
                                marker=marker), limit)
         return EventCollection.make(
-            [Event.from_dict(row) for row in rows], more,
+            [Event.from_dict(dsl_secrets.mask(row, secrets))
+             for row in rows], more,
             ('executions', execution_id, 'events'), limit)
 
 
