@@ -22,7 +22,12 @@ auth) as a subprocess on a fresh state directory, then measures:
 * E concurrent executions of a 5-task chain (executions/s);
 * ``GET /v1/executions/{id}`` and ``GET /v1/executions?limit=100``
   latency p50/p99 at concurrency 10;
-* the peak RSS of the service process (``VmHWM``).
+* the peak RSS of the service processes (``VmHWM``).
+
+With ``--multi`` it starts ``convection-api``, ``convection-engine`` and
+``convection-conductor`` as separate processes on RabbitMQ and PostgreSQL
+instead, on a vhost and a database of their own, dropped at the end
+(``--rabbit-url``, ``--postgresql-url`` and ``--rabbitmqctl`` say where).
 
 Prints a table, then the same figures as JSON::
 
@@ -49,6 +54,7 @@ import time
 
 import psutil
 import requests
+import sqlalchemy as sa
 
 TERMINAL = {'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'}
 SCENARIOS = {'chain', 'wide', 'fan_out', 'fan_out_50', 'executions', 'api'}
@@ -99,6 +105,9 @@ class Service:
         self.process = subprocess.Popen(command,
                                         stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
+        self._wait_for_api()
+
+    def _wait_for_api(self):
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -108,12 +117,16 @@ class Service:
                 if self.process.poll() is not None or \
                         time.monotonic() > deadline:
                     raise RuntimeError(
-                        f'convection-all did not start; see {self.tmp}')
+                        f'the service did not start; see {self.tmp}')
                 time.sleep(0.2)
 
     def peak_rss_mb(self):
         """Peak RSS of the launcher and the service process it forked."""
-        root = psutil.Process(self.process.pid)
+        return self._tree_rss_mb(self.process.pid)
+
+    @staticmethod
+    def _tree_rss_mb(pid):
+        root = psutil.Process(pid)
         total = 0
         for process in [root] + root.children(recursive=True):
             with open(f'/proc/{process.pid}/status') as status:
@@ -128,6 +141,88 @@ class Service:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class MultiService(Service):
+    """API, engine and conductor processes on RabbitMQ and PostgreSQL."""
+
+    BINARIES = ('convection-engine', 'convection-conductor', 'convection-api')
+
+    def __init__(self, max_tasks, rabbit_url, postgresql_url, rabbitmqctl):
+        self.tmp = tempfile.mkdtemp(prefix='convection-bench-')
+        self.name = 'convection_bench_' + os.urandom(4).hex()
+        self.port = _free_port()
+        self.url = f'http://127.0.0.1:{self.port}'
+        self.rabbitmqctl = rabbitmqctl
+        self.admin_db = sa.create_engine(postgresql_url,
+                                         isolation_level='AUTOCOMMIT')
+        self.processes = []
+        self.vhost = False
+        self.database = False
+        try:
+            self._start(max_tasks, rabbit_url, postgresql_url)
+        except Exception:
+            self.stop()
+            raise
+
+    def _ctl(self, *args):
+        subprocess.run([self.rabbitmqctl, '-q', *args], check=True,
+                       cwd='/', capture_output=True, timeout=60)
+
+    def _start(self, max_tasks, rabbit_url, postgresql_url):
+        self._ctl('add_vhost', self.name)
+        self.vhost = True
+        self._ctl('set_permissions', '-p', self.name, 'guest',
+                  '.*', '.*', '.*')
+        with self.admin_db.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE {self.name}'))
+        self.database = True
+        database_url = sa.engine.make_url(postgresql_url).set(
+            database=self.name).render_as_string(hide_password=False)
+        config = os.path.join(self.tmp, 'convection.conf')
+        with open(config, 'w') as out:
+            out.write(f'[DEFAULT]\nstate_path = {self.tmp}\n'
+                      f'auth_strategy = noauth\n'
+                      f'transport_url = {rabbit_url.rstrip("/")}/'
+                      f'{self.name}\n'
+                      f'[database]\nconnection = {database_url}\n'
+                      f'[api]\nhost_ip = 127.0.0.1\nport = {self.port}\n'
+                      f'[dsl]\nmax_tasks = {max_tasks}\n')
+        bindir = os.path.dirname(sys.executable)
+        subprocess.run([os.path.join(bindir, 'convection-manage'),
+                        '--config-file', config, 'db', 'upgrade'],
+                       check=True, capture_output=True, timeout=300)
+        for binary in self.BINARIES:
+            self.processes.append(subprocess.Popen(
+                [os.path.join(bindir, binary), '--config-file', config,
+                 '--log-file', os.path.join(self.tmp, f'{binary}.log')],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        self.process = self.processes[-1]
+        self._wait_for_api()
+
+    def peak_rss_mb(self):
+        return sum(self._tree_rss_mb(process.pid)
+                   for process in self.processes)
+
+    def stop(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.database:
+            with self.admin_db.connect() as conn:
+                conn.execute(sa.text(
+                    'SELECT pg_terminate_backend(pid) FROM '
+                    'pg_stat_activity WHERE datname = :name'),
+                    {'name': self.name})
+                conn.execute(sa.text(f'DROP DATABASE {self.name}'))
+        if self.vhost:
+            self._ctl('delete_vhost', self.name)
+        self.admin_db.dispose()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -228,10 +323,23 @@ def main():
     parser.add_argument('--json', help='also write the JSON here')
     parser.add_argument('--only', help='comma-separated scenarios among '
                         + ', '.join(sorted(SCENARIOS)) + ' (default: all)')
+    parser.add_argument('--multi', action='store_true',
+                        help='separate processes on RabbitMQ + PostgreSQL')
+    parser.add_argument('--rabbit-url',
+                        default='rabbit://guest:guest@127.0.0.1:5672/')
+    parser.add_argument('--rabbitmqctl', default='rabbitmqctl')
+    parser.add_argument('--postgresql-url',
+                        default='postgresql+psycopg2://postgres@127.0.0.1/'
+                                'postgres')
     parser.add_argument('--profile', help='profile the service with yappi '
                         'and write pstats here')
     args = parser.parse_args()
-    service = Service(max_tasks=max(args.tasks, 1000), profile=args.profile)
+    max_tasks = max(args.tasks, 1000)
+    if args.multi:
+        service = MultiService(max_tasks, args.rabbit_url,
+                               args.postgresql_url, args.rabbitmqctl)
+    else:
+        service = Service(max_tasks, profile=args.profile)
     results, rows = {}, []
     wanted = set(args.only.split(',')) if args.only else SCENARIOS
     try:

@@ -422,3 +422,25 @@ class TestQueueTimeout(base.EngineTestCase):
         # Nothing is left in the queue for a worker to claim.
         self.assertEqual([], queues_api.claim(base.PROJECT, 'images',
                                               worker='w', wait=0))
+
+
+class TestBlockedOn(base.EngineTestCase):
+
+    def test_every_waiting_task_says_why(self):
+        execution = self.create_execution(
+            {'nap': {'type': 'sleep', 'with': {'seconds': 30}},
+             'flaky': {'type': 'fail',
+                       'retry': {'count': 1, 'interval': 30}},
+             'after': {'type': 'noop', 'requires': ['nap']}})
+        self.engine_api.start_execution(self.context(), execution['id'])
+        self.wait_task(execution['id'], 'nap', states.WAITING)
+        self.wait_task(execution['id'], 'flaky', states.WAITING)
+        tasks = self.tasks(execution['id'])
+        self.assertEqual(
+            {'nap': states.BLOCKED_TIMER, 'flaky': states.BLOCKED_BACKOFF,
+             'after': states.BLOCKED_DEPENDENCY},
+            {name: task['blocked_on'] for name, task in tasks.items()})
+        self.engine_api.cancel_execution(self.context(), execution['id'])
+        self.wait_for(execution['id'])
+        self.assertEqual({None}, {task['blocked_on'] for task in
+                                  self.tasks(execution['id']).values()})
