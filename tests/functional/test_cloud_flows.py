@@ -239,6 +239,14 @@ class CloudFlowsTest(base.FunctionalTestCase):
         stack = self.heat.stacks.get(stack_id)
         self.assertEqual(('alice', 'DELETE_COMPLETE'),
                          (stack.stack_owner, stack.stack_status))
+        # Heat's own events: one create, one update, one delete, in turn.
+        stack_events = self.heat.events.list(f'{name}/{stack_id}',
+                                             sort_dir='asc')
+        self.assertEqual(
+            ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLETE'],
+            [e.resource_status for e in stack_events
+             if e.resource_name == name
+             and e.resource_status.endswith('_COMPLETE')])
 
         # Each heat task waited for Heat between its polls, and its
         # attempt never ran again from the start.
