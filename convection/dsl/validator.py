@@ -239,6 +239,10 @@ def _check_fan_out(tasks):
             yield _error(f'tasks.{name}.concurrency', _(
                 'limits how many items of with_items run at once, but the '
                 'task has no with_items'))
+        if 'with_items' in task and task.get('type') == 'flow':
+            yield _error(f'tasks.{name}.with_items', _(
+                'a flow task cannot fan out; fan out inside the child flow '
+                'instead'))
         items = task.get('with_items')
         if isinstance(items, str) and not expressions.has_expression(items):
             yield _error(f'tasks.{name}.with_items', _(

@@ -514,9 +514,10 @@ class _Transition:
                 {'task': task['name'], 'err': exc},
                 type(exc).__name__, retryable=False))
             return
+        # run_state names the child, for the sweeper (lost_child_results).
         values = {'blocked_on': None, 'attempt': attempt, 'owner': None,
-                  'lease_expires_at': None, 'run_state': None,
-                  'input': inputs}
+                  'lease_expires_at': None, 'input': inputs,
+                  'run_state': {'child_execution_id': child_id}}
         if task.get('started_at') is None:
             values['started_at'] = self.now
         new_attempt = attempt != task['attempt']
@@ -1511,6 +1512,49 @@ def expired_leases(now, limit):
                    TASKS.c.lease_expires_at < now)
             .limit(limit))
         return [tuple(row) for row in rows]
+
+
+def lost_child_results(older_than, limit):
+    """Results of child executions whose end never reached the parent.
+
+    :returns: result dicts for the RUNNING ``flow`` tasks whose current
+        child finished before ``older_than``.
+    """
+    with session.reader() as s:
+        waiting = s.execute(
+            sa.select(TASKS.c.run_state)
+            .where(TASKS.c.type == child.TYPE,
+                   TASKS.c.state == states.RUNNING)
+            .limit(limit)).scalars().all()
+        child_ids = [run_state['child_execution_id'] for run_state in waiting
+                     if run_state and 'child_execution_id' in run_state]
+        if not child_ids:
+            return []
+        finished = s.execute(
+            sa.select(EXECUTIONS.c.id, EXECUTIONS.c.state,
+                      EXECUTIONS.c.output, EXECUTIONS.c.error,
+                      EXECUTIONS.c.parent_id, EXECUTIONS.c.parent_task_id)
+            .where(EXECUTIONS.c.id.in_(child_ids),
+                   EXECUTIONS.c.state.in_(
+                       list(states.EXECUTION_TERMINAL_STATES)),
+                   EXECUTIONS.c.finished_at < older_than)).mappings().all()
+        results = [child.result_for_parent(s, dict(row))
+                   for row in finished]
+        return [result for result in results if result is not None]
+
+
+def orphaned_children(limit):
+    """Ids of unfinished executions whose parent execution has ended."""
+    parents = EXECUTIONS.alias('parents')
+    with session.reader() as s:
+        return s.execute(
+            sa.select(EXECUTIONS.c.id)
+            .join(parents, parents.c.id == EXECUTIONS.c.parent_id)
+            .where(EXECUTIONS.c.state.not_in(
+                       list(states.EXECUTION_TERMINAL_STATES)),
+                   parents.c.state.in_(
+                       list(states.EXECUTION_TERMINAL_STATES)))
+            .limit(limit)).scalars().all()
 
 
 def stuck_pending_executions(older_than, limit):

@@ -74,6 +74,18 @@ class Sweeper:
             handled += len(items)
         older_than = now - datetime.timedelta(
             seconds=CONF.engine.dispatch_timeout)
+        # Child flows whose end, or whose parent's end, was lost (an
+        # engine died between a commit and what follows it).
+        results = machine.lost_child_results(older_than, limit)
+        if results:
+            self._manager.report_task_results(None, results)
+            handled += len(results)
+        for execution_id in machine.orphaned_children(limit):
+            LOG.warning('Execution %s outlived its parent; cancelling it',
+                        execution_id)
+            self._manager._after(machine.cancel_execution(execution_id,
+                                                          host))
+            handled += 1
         for execution_id in machine.stuck_pending_executions(older_than,
                                                              limit):
             LOG.warning('Execution %s was never started; starting it',

@@ -12,9 +12,19 @@
 
 """Child flows: the flow task type."""
 
+import datetime
+
+from oslo_config import cfg
+
 from convection.common import states
+from convection.conductor import rpcapi as conductor_rpcapi
 from convection.db import api as db_api
+from convection.engine import machine
+from convection.engine import manager as engine_manager
+from convection.engine import sweeper
 from tests.unit.engine import base
+
+CONF = cfg.CONF
 
 
 class TestChildFlows(base.EngineTestCase):
@@ -103,3 +113,49 @@ class TestChildFlows(base.EngineTestCase):
         self.assertEqual(states.FAILED, execution['state'])
         self.assertIn('Flow nope could not be found',
                       self.tasks(execution['id'])['call']['error']['message'])
+
+
+class TestChildRecovery(base.EngineTestCase):
+    """What the sweeper heals when an engine died between two steps."""
+
+    engines = 0
+
+    def setUp(self):
+        super().setUp()
+        self.manager = engine_manager.EngineManager('test')
+        self.manager.conductor_api = conductor_rpcapi.ConductorAPI()
+        self.sweeper = sweeper.Sweeper(self.manager)
+        self.create_flow({'a': {'type': 'noop'}}, name='child')
+
+    def later(self):
+        return self.now() + datetime.timedelta(
+            seconds=CONF.engine.dispatch_timeout + 1)
+
+    def test_lost_child_end_reaches_the_parent(self):
+        parent = self.create_execution(
+            {'call': {'type': 'flow', 'with': {'name': 'child'}}})
+        started = machine.start_execution(parent['id'], 'test')
+        (child_id,) = started.start
+        run = machine.start_execution(child_id, 'test').dispatch[0]
+        ended = machine.apply_results(child_id, [{
+            'task_id': run['id'], 'execution_id': child_id, 'attempt': 1,
+            'status': 'succeeded', 'output': None}], 'test')
+        self.assertEqual(states.SUCCEEDED, ended.execution['state'])
+        # The engine died before reporting ended.report to the parent.
+        self.assertEqual(1, len(ended.report))
+        self.assertEqual(states.RUNNING,
+                         self.tasks(parent['id'])['call']['state'])
+        self.sweeper.sweep(now=self.later())
+        self.assertEqual(states.SUCCEEDED,
+                         self.wait_for(parent['id'])['state'])
+
+    def test_child_of_a_cancelled_parent_is_cancelled(self):
+        parent = self.create_execution(
+            {'call': {'type': 'flow', 'with': {'name': 'child'}}})
+        (child_id,) = machine.start_execution(parent['id'], 'test').start
+        cancelled = machine.cancel_execution(parent['id'], 'test')
+        # The engine died before cancelling cancelled.stop.
+        self.assertEqual([child_id], list(cancelled.stop))
+        self.sweeper.sweep()
+        self.assertEqual(states.CANCELLED,
+                         db_api.get_execution(child_id)['state'])
