@@ -159,3 +159,7 @@ class TestChildRecovery(base.EngineTestCase):
         self.sweeper.sweep()
         self.assertEqual(states.CANCELLED,
                          db_api.get_execution(child_id)['state'])
+
+
+class TestChildFlowsPostgreSQL(TestChildFlows):
+    backend = 'postgresql'

@@ -444,3 +444,11 @@ class TestBlockedOn(base.EngineTestCase):
         self.wait_for(execution['id'])
         self.assertEqual({None}, {task['blocked_on'] for task in
                                   self.tasks(execution['id']).values()})
+
+
+class TestLifecyclePostgreSQL(TestLifecycle):
+    backend = 'postgresql'
+
+
+class TestConditionsMySQL(TestConditions):
+    backend = 'mysql'

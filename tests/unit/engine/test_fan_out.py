@@ -127,3 +127,7 @@ class TestFanOut(base.EngineTestCase):
         self.assertEqual(states.SUCCEEDED, execution['state'])
         self.assertEqual(2000,
                          len(self.task(execution['id'], 'each')['output']))
+
+
+class TestFanOutPostgreSQL(TestFanOut):
+    backend = 'postgresql'

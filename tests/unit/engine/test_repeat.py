@@ -73,3 +73,7 @@ class TestRepeat(base.EngineTestCase):
         self.engine_api.cancel_execution(self.context(), execution['id'])
         execution = self.wait_for(execution['id'])
         self.assertEqual(states.CANCELLED, execution['state'])
+
+
+class TestRepeatMySQL(TestRepeat):
+    backend = 'mysql'
