@@ -173,7 +173,8 @@ class CloudFlowsTest(base.FunctionalTestCase):
                  .join(TIMERS, TIMERS.c.task_execution_id == TASKS.c.id)
                  .where(TASKS.c.execution_id == execution_id,
                         TASKS.c.name == task_name,
-                        TASKS.c.state == 'WAITING'))
+                        TASKS.c.state == 'WAITING',
+                        TIMERS.c.kind == 'task_wakeup'))
         with self.deployment.db().connect() as conn:
             row = conn.execute(query).first()
         if row is None or row.fire_at < _utcnow() + datetime.timedelta(
