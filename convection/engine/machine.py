@@ -385,9 +385,12 @@ class _Transition:
             parent = self.rows.get(name)
             if parent is None or self.states.get(name) != states.RUNNING:
                 continue
+            # Active items only: the (execution_id, state) index skips
+            # the ones that ended.
             counts = dict(self.s.execute(
                 sa.select(TASKS.c.state, sa.func.count())
                 .where(TASKS.c.execution_id == self.execution_id,
+                       TASKS.c.state.in_(_ACTIVE),
                        TASKS.c.name == name, TASKS.c.item_index >= 0)
                 .group_by(TASKS.c.state)).all())
             if not any(counts.get(state) for state in _ACTIVE):
@@ -985,14 +988,19 @@ _TASKS_BY_NAME = sa.select(
         TASKS.c.item_index == _PLAIN,
         TASKS.c.name.in_(sa.bindparam('names', expanding=True)))
 
-_RESULT_TASKS = sa.select(
-    TASKS.c.id, TASKS.c.name, TASKS.c.state, TASKS.c.attempt, TASKS.c.type,
-    TASKS.c.started_at, TASKS.c.item_index).where(
+# UNION ALL, not OR: each half uses an index (an OR scans every task of
+# the execution on SQLite). A task may come back twice.
+_RESULT_TASK_COLUMNS = (TASKS.c.id, TASKS.c.name, TASKS.c.state,
+                        TASKS.c.attempt, TASKS.c.type, TASKS.c.started_at,
+                        TASKS.c.item_index)
+_RESULT_TASKS = sa.union_all(
+    sa.select(*_RESULT_TASK_COLUMNS).where(
         TASKS.c.execution_id == sa.bindparam('execution_id'),
-        sa.or_(TASKS.c.id.in_(sa.bindparam('ids', expanding=True)),
-               sa.and_(TASKS.c.item_index == _PLAIN,
-                       TASKS.c.name.in_(
-                           sa.bindparam('names', expanding=True)))))
+        TASKS.c.id.in_(sa.bindparam('ids', expanding=True))),
+    sa.select(*_RESULT_TASK_COLUMNS).where(
+        TASKS.c.execution_id == sa.bindparam('execution_id'),
+        TASKS.c.name.in_(sa.bindparam('names', expanding=True)),
+        TASKS.c.item_index == _PLAIN))
 
 _LOCK = sa.select(
     EXECUTIONS.c.id, EXECUTIONS.c.state, EXECUTIONS.c.flow_name,
@@ -1308,6 +1316,8 @@ def apply_results(execution_id, results, host):
             'names': sorted(neighbours)}).mappings()
         tasks = {}
         for row in rows:
+            if row['id'] in tasks:
+                continue
             task = dict(row)
             tasks[task['id']] = task
             if task['item_index'] == _PLAIN:
