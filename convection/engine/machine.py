@@ -15,28 +15,44 @@
 Each public function opens one writer transaction, locks the execution row
 (``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already serializes
 writers), applies every change it can together with its events, and
-returns the task runs to hand to the conductor. The caller casts them
-only after the commit; a crash in between is healed by the lease sweep.
+returns an :class:`Outcome`: the task runs to hand to the conductor, the
+runs whose task type must clean up, the child executions to start or
+cancel and the results to report to parent executions. The caller acts on
+it only after the commit; a crash in between is healed by the sweeper
+(leases, PENDING executions, lost child results, orphaned children).
 
 Rules:
 
 * An execution starts by creating all its tasks at once as PENDING
-  (``blocked_on='dependency'``) and starting the roots.
-* A task starts when every task it requires SUCCEEDED: its ``with`` is
-  rendered (only the outputs it references are read) and validated against
-  its type's input schema; a failure there fails the task, without retry.
+  (``blocked_on='dependency'``) and starting the roots (tasks without
+  ``requires`` that handle no other task's failure).
+* A task is started or SKIPPED when the tasks it requires settle, per its
+  ``join`` (see :meth:`_Transition.propagate`); a false ``when`` skips it
+  when it would start. Starting renders its ``with`` (only the outputs it
+  references are read) and validates it against its type's input schema;
+  a failure there fails the task, without retry. A ``with_items`` task
+  creates one item row per item instead; a ``flow`` task a child
+  execution.
 * A failed or timed-out attempt is retried when the task's (else the
   flow's) retry policy allows it (WAITING, ``blocked_on='backoff'``, with a
-  durable timer); otherwise the task ends FAILED or TIMED_OUT and the
-  execution fails at once (fail fast): the tasks that never started become
-  SKIPPED, the ones RUNNING or WAITING become CANCELLED, their timers are
+  durable timer); otherwise the task ends FAILED or TIMED_OUT. Unless it
+  has ``continue_on_failure`` or ``on_failure`` handlers, the execution
+  then fails at once (fail fast): the tasks that never started become
+  SKIPPED, the ones RUNNING or WAITING become CANCELLED (their task type's
+  ``cancel`` is called, their children cancelled), their timers are
   deleted and their late results ignored.
 * Cancelling does the same, except that every active task (started or
-  not) becomes CANCELLED.
-* When no task is active any more, the flow ``output`` is rendered and the
-  execution SUCCEEDED.
+  not) becomes CANCELLED. ``run_for`` does the same as a failure but ends
+  SUCCEEDED with ``stop_reason='duration_elapsed'``.
+* While PAUSED no task starts (ready ones wait with
+  ``blocked_on='paused'``) and only timeouts and ``run_for`` fire.
+* When no task is active any more, a ``repeat`` flow schedules its next
+  iteration unless a stop condition holds; otherwise the flow ``output`` is
+  rendered and the execution SUCCEEDED.
 * A result counts only for a task that is RUNNING with the same attempt,
-  so duplicate and stale deliveries change nothing.
+  so duplicate and stale deliveries change nothing. Retrying a FAILED or
+  TIMED_OUT execution resets its unsucceeded tasks to PENDING and keeps
+  their attempt numbers growing.
 """
 
 import collections
