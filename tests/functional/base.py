@@ -496,7 +496,7 @@ class Deployment:
 
     def _db_now(self):
         # The services rows hold naive UTC times.
-        return datetime.datetime.now(datetime.timezone.utc).replace(
+        return datetime.datetime.now(datetime.UTC).replace(
             tzinfo=None)
 
     def _last_heartbeat(self, binary):
