@@ -40,6 +40,10 @@ class VersionDiscoveryTestCase(base.APITestCase):
                              body['flows'][0]['href'])
             self.assertEqual('http://localhost/v1/executions',
                              body['executions'][0]['href'])
+            self.assertEqual('http://localhost/v1/task-types',
+                             body['task_types'][0]['href'])
+            self.assertEqual('http://localhost/v1/webhooks',
+                             body['webhooks'][0]['href'])
             self.assertEqual('application/json',
                              body['media_types'][0]['base'])
 

@@ -57,6 +57,8 @@ class V1(Version):
     media_types = [MediaType]
     flows = [types.Link]
     executions = [types.Link]
+    task_types = [types.Link]
+    webhooks = [types.Link]
 
     @classmethod
     def make(cls):
@@ -68,7 +70,9 @@ class V1(Version):
                        base='application/json',
                        type='application/vnd.openstack.taskflow.v1+json')],
                    flows=[types.Link.make(utils.url('flows'))],
-                   executions=[types.Link.make(utils.url('executions'))])
+                   executions=[types.Link.make(utils.url('executions'))],
+                   task_types=[types.Link.make(utils.url('task-types'))],
+                   webhooks=[types.Link.make(utils.url('webhooks'))])
 
 
 class Controller(rest.RestController):
