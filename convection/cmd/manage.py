@@ -16,14 +16,18 @@
         db upgrade [--revision REV]
     convection-manage db version
     convection-manage db stamp REV
+    convection-manage db purge --older-than DAYS
 """
 
+import datetime
 import sys
 
 from oslo_config import cfg
 from oslo_log import log
+from oslo_utils import timeutils
 
 from convection.common import service
+from convection.db import api as db_api
 from convection.db import migration
 from convection.i18n import _
 
@@ -48,6 +52,15 @@ class DBCommands:
         migration.stamp(CONF.command.revision)
         print(_('Database schema stamped at revision %s.') %
               migration.version())
+
+    def purge(self):
+        older_than = timeutils.utcnow() - datetime.timedelta(
+            days=CONF.command.older_than)
+        deleted = db_api.purge(older_than)
+        print(_('Deleted %(executions)d finished execution(s) and '
+                '%(webhook_deliveries)d webhook delivery record(s) older '
+                'than %(days)s day(s).')
+              % dict(deleted, days=CONF.command.older_than))
 
 
 def _add_command_parsers(subparsers):
@@ -74,6 +87,15 @@ def _add_command_parsers(subparsers):
                         '(for a schema created some other way).'))
     stamp.add_argument('revision', help=_('The revision, or "head".'))
     stamp.set_defaults(func=db.stamp)
+
+    purge = actions.add_parser(
+        'purge', help=_('Delete finished executions (with their tasks and '
+                        'events) and settled webhook deliveries.'))
+    purge.add_argument('--older-than', type=float, required=True,
+                       metavar='DAYS',
+                       help=_('Only what finished more than this many days '
+                              'ago.'))
+    purge.set_defaults(func=db.purge)
 
 
 command_opt = cfg.SubCommandOpt('command', title=_('Command'),

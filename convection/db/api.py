@@ -248,3 +248,22 @@ def list_services(binary=None, alive_within=None):
     :returns: a list of service dicts.
     """
     return impl.list_services(binary=binary, alive_within=alive_within)
+
+
+# Housekeeping
+
+
+def purge(older_than, batch_size=500):
+    """Delete history that finished before ``older_than``.
+
+    Finished executions go with their tasks, events, timers, work items
+    and signals (the foreign keys cascade); delivered or abandoned webhook
+    deliveries go too. Rows are deleted ``batch_size`` at a time, each
+    batch in its own short transaction, so a large purge never holds locks
+    the engine needs for long. Active executions are never touched.
+
+    :param older_than: naive UTC datetime.
+    :returns: ``{'executions': n, 'webhook_deliveries': m}``, the numbers
+        of rows deleted.
+    """
+    return impl.purge(older_than, batch_size)

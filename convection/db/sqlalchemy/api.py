@@ -589,3 +589,37 @@ def list_services(binary=None, alive_within=None):
                 seconds=alive_within)
             query = query.where(models.Service.updated_at >= since)
         return [service.as_dict() for service in s.execute(query).scalars()]
+
+
+# Housekeeping
+
+_SETTLED_DELIVERIES = ('delivered', 'failed')
+
+
+def _purge_in_batches(model, condition, batch_size):
+    deleted = 0
+    while True:
+        with session.writer() as s:
+            ids = s.execute(sa.select(model.id).where(condition)
+                            .limit(batch_size)).scalars().all()
+            if not ids:
+                return deleted
+            s.execute(sa.delete(model).where(model.id.in_(ids)))
+        deleted += len(ids)
+
+
+def purge(older_than, batch_size=500):
+    executions = models.Execution
+    deliveries = models.WebhookDelivery
+    return {
+        'executions': _purge_in_batches(
+            executions,
+            sa.and_(executions.state.in_(states.EXECUTION_TERMINAL_STATES),
+                    executions.finished_at < older_than),
+            batch_size),
+        'webhook_deliveries': _purge_in_batches(
+            deliveries,
+            sa.and_(deliveries.status.in_(_SETTLED_DELIVERIES),
+                    deliveries.updated_at < older_than),
+            batch_size),
+    }

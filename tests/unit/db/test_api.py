@@ -392,6 +392,40 @@ class DBAPITestCase(base.TestCase):
         _f, new, _c = _register(project_id=P2, name='new', checksum='c-new')
         self.assertGreater(new['id'], old['id'])
 
+    def test_purge_deletes_only_old_finished_history(self):
+        now = timeutils.utcnow()
+        long_ago = now - datetime.timedelta(days=10)
+        flow, version, _c = _register()
+        old = self._execution(flow, version)
+        self._set_execution(old['id'], state=states.SUCCEEDED,
+                            finished_at=long_ago)
+        self._add_task(old['id'], 'a', state=states.SUCCEEDED)
+        recent = self._execution(flow, version)
+        self._set_execution(recent['id'], state=states.FAILED,
+                            finished_at=now)
+        # Started long ago and still running: never purged.
+        running = self._execution(flow, version)
+        self._set_execution(running['id'], state=states.RUNNING,
+                            started_at=long_ago)
+
+        deleted = db_api.purge(now - datetime.timedelta(days=5),
+                               batch_size=1)
+
+        self.assertEqual({'executions': 1, 'webhook_deliveries': 0},
+                         deleted)
+        self.assertRaises(exception.ExecutionNotFound,
+                          db_api.get_execution, old['id'])
+        with session.reader() as s:
+            self.assertEqual([], s.execute(
+                sa.select(models.TaskExecution.id).where(
+                    models.TaskExecution.execution_id == old['id'])).all())
+            self.assertEqual([], s.execute(
+                sa.select(models.Event.id).where(
+                    models.Event.execution_id == old['id'])).all())
+        self.assertEqual(
+            {recent['id'], running['id']},
+            {e['id'] for e in db_api.list_executions(P1)})
+
     def test_execution_of_a_deleted_flow_is_refused(self):
         flow, version, _c = _register()
         db_api.delete_flow(flow['id'])
