@@ -115,8 +115,8 @@ _INSERT_CHUNK = 1000
 
 
 class Outcome(collections.namedtuple(
-        'Outcome', 'execution dispatch cancel start stop report',
-        defaults=((), (), ()))):
+        'Outcome', 'execution dispatch cancel start stop report pause '
+                   'resume', defaults=((), (), (), (), ()))):
     """What a transition leaves to do after its commit.
 
     ``execution``: the execution as the transaction left it (None when
@@ -124,7 +124,8 @@ class Outcome(collections.namedtuple(
     ``cancel``: task runs whose task type must clean up (``cancel``);
     ``start``: child executions to start; ``stop``: child executions to
     cancel; ``report``: results for the parent tasks of child executions
-    that finished.
+    that finished; ``pause``, ``resume``: child executions to pause or
+    resume with their parent.
     """
 
 
@@ -151,6 +152,8 @@ class _Transition:
         self.start = []
         self.stop = []
         self.report = []
+        self.pause = []
+        self.resume = []
         # Task name -> state as of this transaction, when known.
         self.states = {}
         # Task name -> row (as this transaction changed it), when read.
@@ -168,7 +171,15 @@ class _Transition:
 
     def outcome(self):
         return Outcome(self.execution, self.dispatch, self.cancel,
-                       self.start, self.stop, self.report)
+                       self.start, self.stop, self.report, self.pause,
+                       self.resume)
+
+    def children(self):
+        """Unfinished child executions of this execution."""
+        return list(self.s.execute(sa.select(EXECUTIONS.c.id).where(
+            EXECUTIONS.c.parent_id == self.execution_id,
+            EXECUTIONS.c.state.not_in(
+                list(states.EXECUTION_TERMINAL_STATES)))).scalars())
 
     @property
     def execution_id(self):
@@ -1179,6 +1190,7 @@ def pause_execution(execution_id, host):
         if tr is None:
             return NOTHING
         tr.set_execution(states.PAUSED)
+        tr.pause.extend(tr.children())
         tr.flush()
         return tr.outcome()
 
@@ -1191,6 +1203,7 @@ def resume_execution(execution_id, host):
         if tr is None:
             return NOTHING
         tr.set_execution(states.RUNNING)
+        tr.resume.extend(tr.children())
         rows = s.execute(
             sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
                       TASKS.c.attempt, TASKS.c.started_at)

@@ -151,6 +151,10 @@ class EngineManager:
             self._after(machine.start_execution(child_id, self.host))
         for child_id in outcome.stop:
             self._after(machine.cancel_execution(child_id, self.host))
+        for child_id in outcome.pause:
+            self._after(machine.pause_execution(child_id, self.host))
+        for child_id in outcome.resume:
+            self._after(machine.resume_execution(child_id, self.host))
         if outcome.report:
             self.report_task_results(None, list(outcome.report))
         if not runs and not cancels:

@@ -163,3 +163,29 @@ class TestChildRecovery(base.EngineTestCase):
 
 class TestChildFlowsPostgreSQL(TestChildFlows):
     backend = 'postgresql'
+
+
+class TestChildPause(base.EngineTestCase):
+
+    def test_pause_and_resume_reach_the_children(self):
+        self.create_flow({'nap': {'type': 'sleep',
+                                  'with': {'seconds': 1}},
+                          'after': {'type': 'noop', 'requires': ['nap']}},
+                         name='child')
+        execution = self.create_execution(
+            {'call': {'type': 'flow', 'with': {'name': 'child'}}})
+        self.engine_api.start_execution(self.context(), execution['id'])
+        self.wait_until(lambda: any(
+            c['state'] == states.RUNNING for c in db_api.list_executions(
+                base.PROJECT, filters={'parent_id': execution['id']})))
+        self.engine_api.pause_execution(self.context(), execution['id'])
+        (child,) = db_api.list_executions(
+            base.PROJECT, filters={'parent_id': execution['id']})
+        self.wait_for(child['id'], state_in={states.PAUSED})
+        self.engine_api.resume_execution(self.context(), execution['id'])
+        self.assertEqual(states.SUCCEEDED,
+                         self.wait_for(execution['id'])['state'])
+        self.assertEqual(
+            ['PENDING', 'RUNNING', 'PAUSED', 'RUNNING', 'SUCCEEDED'],
+            [e['to_state'] for e in self.events(child['id'])
+             if e['kind'] == 'execution'])
