@@ -18,23 +18,17 @@ in-process ``fake://`` transport, the database is an SQLite file under
 authentication. A configuration file still overrides each of these.
 """
 
+import multiprocessing
 import os
 import sys
 import threading
 
-from cheroot import wsgi
 from oslo_config import cfg
 from oslo_log import log
 from oslo_service import service
 
-from convection.api import app
 from convection.common import rpc
-from convection.common import rpc_service
 from convection.common import service as convection_service
-from convection.conductor import manager as conductor_manager
-from convection.db import migration
-from convection.db.sqlalchemy import session
-from convection.engine import manager as engine_manager
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
@@ -59,6 +53,18 @@ class AllInOneService(service.Service):
         self.api_thread = None
 
     def start(self):
+        # NOTE: the launcher forks a worker that runs this; the master only
+        # waits. Importing the API, the managers and the database layer
+        # here, in the worker, keeps the master small (the embedded
+        # default's whole footprint counts) and keeps every connection on
+        # the side of the fork that uses it.
+        from cheroot import wsgi
+
+        from convection.api import app
+        from convection.common import rpc_service
+        from convection.conductor import manager as conductor_manager
+        from convection.engine import manager as engine_manager
+
         super().start()
         # The engine first, so that the conductor's reports and the API's
         # casts find it.
@@ -88,13 +94,33 @@ class AllInOneService(service.Service):
         super().stop(graceful=graceful)
 
 
+def _migrate():
+    from convection.db import migration
+
+    migration.upgrade('head')
+
+
+def _upgrade_database():
+    """Bring the schema to head in a short-lived child process.
+
+    Failing here stops convection-all before it starts anything; doing it
+    in a child keeps alembic and the models out of the master process.
+    """
+    child = multiprocessing.get_context('fork').Process(
+        target=_migrate, name='convection-all-migrate')
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        LOG.error('Cannot upgrade the database schema (see above); '
+                  'convection-all is not starting')
+        sys.exit(1)
+
+
 def main():
     set_embedded_defaults()
     convection_service.prepare_service(sys.argv)
     os.makedirs(CONF.state_path, exist_ok=True)
-    migration.upgrade('head')
-    # The launcher forks: no connection may cross into the child.
-    session.dispose()
+    _upgrade_database()
     launcher = service.launch(CONF, AllInOneService(CONF.host), workers=1,
                               restart_method='mutate')
     launcher.wait()
