@@ -267,3 +267,19 @@ def delete_trust(trust_id):
         else:
             LOG.info('Deleted trust %s', trust_id)
             return
+
+
+def delete_unused_trust(trust_id):
+    """Delete a trust nothing uses, logging (not raising) a failure.
+
+    For trusts created for a request that did not need them after all (a
+    replayed request, a retry that did not happen); a leftover is harmless
+    but worth an operator's look.
+    """
+    if trust_id is None:
+        return
+    try:
+        delete_trust(trust_id)
+    except exception.ConvectionException as error:
+        LOG.error('Could not delete unused trust %(trust)s; delete it in '
+                  'Keystone: %(error)s', {'trust': trust_id, 'error': error})

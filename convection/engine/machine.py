@@ -1229,7 +1229,7 @@ def resume_execution(execution_id, host):
 
 @_retry_on_db_error
 def retry_execution(execution_id, host, flow_version_id=None,
-                    flow_version=None):
+                    flow_version=None, trust_id=None):
     """Run a FAILED or TIMED_OUT execution again from where it failed.
 
     Tasks that SUCCEEDED keep their results; every other task goes back
@@ -1240,6 +1240,8 @@ def retry_execution(execution_id, host, flow_version_id=None,
         with :func:`specs.check_retry_compatible` that it keeps the
         succeeded tasks); None keeps the execution's version.
     :param flow_version: that version's number.
+    :param trust_id: a new trust for the run, taken only when the
+        execution has none left (the engine deleted it when it failed).
     """
     with session.writer() as s:
         execution = _lock_execution(s, execution_id)
@@ -1257,10 +1259,15 @@ def retry_execution(execution_id, host, flow_version_id=None,
         tr.spec = specs.get(s, execution['flow_version_id'])
         if tr.spec is None:
             return NOTHING
+        values = {}
+        if trust_id is not None and execution.get('trust_id') is None:
+            values['trust_id'] = trust_id
         s.execute(sa.update(EXECUTIONS).where(
             EXECUTIONS.c.id == execution_id).values(
                 state=states.RUNNING, error=None, output=None,
-                stop_reason=None, finished_at=None, updated_at=tr.now))
+                stop_reason=None, finished_at=None, updated_at=tr.now,
+                **values))
+        execution = dict(execution, **values)
         tr.event('execution', execution['state'], states.RUNNING,
                  details={'reason': 'retry'})
         tr.execution = dict(execution, state=states.RUNNING)

@@ -99,10 +99,15 @@ class EngineManager:
             LOG.info('Resumed execution %s', execution_id)
 
     def retry_execution(self, context, execution_id, flow_version_id=None,
-                        flow_version=None):
+                        flow_version=None, trust_id=None):
         if self._after(machine.retry_execution(
-                execution_id, self.host, flow_version_id, flow_version)):
+                execution_id, self.host, flow_version_id, flow_version,
+                trust_id=trust_id)):
             LOG.info('Retrying execution %s', execution_id)
+        if trust_id is not None and not trusts.holds_trust(execution_id,
+                                                           trust_id):
+            # Not retried after all (retried twice, or no longer failed).
+            keystone.delete_unused_trust(trust_id)
 
     def report_task_results(self, context, results):
         by_execution = collections.defaultdict(list)

@@ -76,7 +76,7 @@ class EngineAPI:
         cctxt.cast(context, 'resume_execution', execution_id=execution_id)
 
     def retry_execution(self, context, execution_id, flow_version_id=None,
-                        flow_version=None):
+                        flow_version=None, trust_id=None):
         """Run a FAILED or TIMED_OUT execution again from its failures.
 
         :param context: request context.
@@ -84,11 +84,15 @@ class EngineAPI:
         :param flow_version_id: id of the flow version to move to (already
             checked compatible), or None to keep the execution's.
         :param flow_version: the number of that version.
+        :param trust_id: a new Keystone trust for the retried run, when the
+            execution's own was already deleted; the engine deletes it if
+            it does not use it.
         """
         cctxt = self.client.prepare(version='1.1')
+        extra = {} if trust_id is None else {'trust_id': trust_id}
         cctxt.cast(context, 'retry_execution', execution_id=execution_id,
                    flow_version_id=flow_version_id,
-                   flow_version=flow_version)
+                   flow_version=flow_version, **extra)
 
     def report_task_results(self, context, results):
         """Hand the results of task runs to the engine.

@@ -52,13 +52,44 @@ def finished_with_trusts(older_than, limit):
         return [tuple(row) for row in s.execute(query)]
 
 
-def forget_trust(execution_id, trust_id):
-    """Clear the trust id of an execution, unless it changed meanwhile."""
+def _claim(execution_id, trust_id):
+    """Take the trust off a finished execution; False if it moved on.
+
+    Only a terminal execution gives its trust up, in one statement, so a
+    retry that starts the execution again meanwhile keeps it.
+    """
     with session.writer() as s:
-        s.execute(sa.update(EXECUTIONS)
-                  .where(EXECUTIONS.c.id == execution_id)
-                  .where(EXECUTIONS.c.trust_id == trust_id)
-                  .values(trust_id=None))
+        return s.execute(
+            sa.update(EXECUTIONS)
+            .where(EXECUTIONS.c.id == execution_id)
+            .where(EXECUTIONS.c.trust_id == trust_id)
+            .where(EXECUTIONS.c.state.in_(
+                states.EXECUTION_TERMINAL_STATES))
+            .values(trust_id=None)).rowcount == 1
+
+
+def _give_back(execution_id, trust_id):
+    """Put a trust Keystone did not delete back, to try again later."""
+    with session.writer() as s:
+        restored = s.execute(
+            sa.update(EXECUTIONS)
+            .where(EXECUTIONS.c.id == execution_id)
+            .where(EXECUTIONS.c.trust_id.is_(None))
+            .values(trust_id=trust_id)).rowcount == 1
+    if not restored:
+        # The execution was retried with a trust of its own meanwhile.
+        LOG.error('Trust %(trust)s of execution %(execution)s could not be '
+                  'deleted and is no longer tracked; delete it in Keystone',
+                  {'trust': trust_id, 'execution': execution_id})
+
+
+def holds_trust(execution_id, trust_id):
+    """Whether ``trust_id`` is the trust of the execution."""
+    with session.reader() as s:
+        return s.execute(
+            sa.select(EXECUTIONS.c.id)
+            .where(EXECUTIONS.c.id == execution_id)
+            .where(EXECUTIONS.c.trust_id == trust_id)).first() is not None
 
 
 def release_trusts(now=None, limit=100):
@@ -73,6 +104,8 @@ def release_trusts(now=None, limit=100):
         seconds=CONF.keystone.trust_release_delay)
     released = 0
     for execution_id, trust_id in finished_with_trusts(older_than, limit):
+        if not _claim(execution_id, trust_id):
+            continue
         try:
             keystone.delete_trust(trust_id)
         except exception.ServiceUnavailable as error:
@@ -80,6 +113,7 @@ def release_trusts(now=None, limit=100):
                         '%(execution)s yet: %(error)s',
                         {'trust': trust_id, 'execution': execution_id,
                          'error': error})
+            _give_back(execution_id, trust_id)
             # Keystone is away: the others would fail the same way.
             break
         except exception.NotAuthorized as error:
@@ -88,8 +122,8 @@ def release_trusts(now=None, limit=100):
                       'execution %(execution)s: %(error)s',
                       {'trust': trust_id, 'execution': execution_id,
                        'error': error})
+            _give_back(execution_id, trust_id)
             continue
-        forget_trust(execution_id, trust_id)
         released += 1
     return released
 

@@ -136,12 +136,69 @@ class TrustedFlowTest(base.FunctionalTestCase):
         self.assertEqual(('alice', 'DELETE_COMPLETE'),
                          (stack.stack_owner, stack.stack_status))
 
+        self._wait_until_released(execution['id'], trust_id)
+
+    def _wait_until_released(self, execution_id, trust_id):
         deadline = time.monotonic() + 30
         while (self._alice_trust(trust_id) is not None
-               or self._execution_trust(execution['id']) is not None):
+               or self._execution_trust(execution_id) is not None):
             if time.monotonic() > deadline:
-                self.fail('the trust of a finished execution was kept')
+                self.fail(f'trust {trust_id} of finished execution '
+                          f'{execution_id} was kept')
             time.sleep(0.5)
+
+    def test_retry_after_the_trust_was_released_gets_a_new_one(self):
+        name = f'retried-{uuid.uuid4().hex[:8]}'
+
+        def flow(last_step):
+            return {
+                'version': 1, 'name': name,
+                'tasks': {
+                    'stack': {'type': 'heat.stack',
+                              'with': {'stack_name': name,
+                                       'template': TEMPLATE}},
+                    'check': dict(last_step, requires=['stack']),
+                    'remove': {'type': 'heat.stack', 'requires': ['check'],
+                               'with': {'action': 'delete',
+                                        'stack': '{{ tasks.stack.output'
+                                                 '.stack_id }}'}},
+                },
+                'output': {'stack_id': '{{ tasks.stack.output.stack_id }}'},
+            }
+
+        self._register('alice', flow({'type': 'fail',
+                                      'with': {'message': 'not yet',
+                                               'retryable': False}}))
+        execution = self.post('/v1/executions', json={'flow': name},
+                              expect=202).json()
+        first_trust = self._execution_trust(execution['id'])
+        failed = self.wait_for_execution(execution['id'], ('FAILED',),
+                                         timeout=120)
+        self.assertIn('not yet', failed['error']['message'])
+        # The engine let go of the trust of the failed execution.
+        self._wait_until_released(execution['id'], first_trust)
+
+        self.post('/v1/flows', json={'definition': flow({'type': 'noop'})},
+                  expect=201)
+        self.post(f'/v1/executions/{execution["id"]}/retry',
+                  json={'version': 2}, expect=202)
+        deadline = time.monotonic() + 30
+        while (second_trust := self._execution_trust(
+                execution['id'])) is None:
+            if time.monotonic() > deadline:
+                self.fail('the retried execution got no trust')
+            time.sleep(0.2)
+        self.assertNotEqual(first_trust, second_trust)
+        done = self.wait_for_execution(execution['id'], ('SUCCEEDED',
+                                                        'FAILED'),
+                                       timeout=120)
+        # The stack task kept its result; the delete acted through the
+        # new trust.
+        self.assertEqual('SUCCEEDED', done['state'], done)
+        stack = clients.heat(self.alice).stacks.get(
+            done['output']['stack_id'])
+        self.assertEqual('DELETE_COMPLETE', stack.stack_status)
+        self._wait_until_released(execution['id'], second_trust)
 
     def test_another_tenant_cannot_touch_the_stack(self):
         heat = clients.heat(self.alice)

@@ -245,17 +245,6 @@ class ExecutionEventsController(rest.RestController):
             ('executions', execution_id, 'events'), limit)
 
 
-def _drop_unused_trust(trust_id):
-    if trust_id is None:
-        return
-    try:
-        keystone.delete_trust(trust_id)
-    except exception.ConvectionException:
-        # Harmless but worth an operator's look: the trust is unused.
-        LOG.warning('Could not delete unused trust %s', trust_id,
-                    exc_info=True)
-
-
 class ExecutionsController(rest.RestController):
     """/v1/executions"""
 
@@ -352,10 +341,10 @@ class ExecutionsController(rest.RestController):
             })
         except Exception:
             with excutils.save_and_reraise_exception():
-                _drop_unused_trust(trust_id)
+                keystone.delete_unused_trust(trust_id)
         if not created:
             # A repeated request: the stored execution has its own trust.
-            _drop_unused_trust(trust_id)
+            keystone.delete_unused_trust(trust_id)
         if created:
             LOG.info('Execution %(execution)s of flow %(flow)s version '
                      '%(version)d stored',
@@ -461,6 +450,29 @@ class ExecutionsController(rest.RestController):
                 dsl_spec.FlowSpec(new['definition']), version, kept)
             target = {'flow_version_id': new['id'],
                       'flow_version': version}
-        self._cast('retry', execution_id,
-                   pecan.request.engine_api.retry_execution, **target)
+        trust_id = self._trust_for_retry(execution, target)
+        if trust_id is not None:
+            target['trust_id'] = trust_id
+        try:
+            self._cast('retry', execution_id,
+                       pecan.request.engine_api.retry_execution, **target)
+        except exception.ServiceUnavailable:
+            with excutils.save_and_reraise_exception():
+                keystone.delete_unused_trust(trust_id)
         return Execution.convert(execution)
+
+    @staticmethod
+    def _trust_for_retry(execution, target):
+        """A new trust when the retried run needs one and has none left.
+
+        The engine deletes the trust of a finished execution; running it
+        again in the cloud needs a new one, from the user who retries.
+        """
+        if execution['trust_id'] is not None:
+            return None
+        version = db_api.get_flow_version(
+            execution['flow_id'],
+            target.get('flow_version', execution['flow_version']))
+        if not cloud.definition_needs_trust(version['definition']):
+            return None
+        return keystone.create_trust_for(pecan.request.context)
