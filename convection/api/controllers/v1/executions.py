@@ -100,18 +100,17 @@ class Execution(types.APIBase):
 
     @classmethod
     def convert(cls, values):
-        keys, secrets = secrets_of(values)
-        if secrets:
-            values = dict(
-                values,
-                input=dsl_secrets.mask_input(keys, values.get('input'),
-                                             secrets),
-                **{key: dsl_secrets.mask(values.get(key), secrets)
-                   for key in ('output', 'error', 'context')})
-        execution = cls.from_dict(values)
+        execution = cls.from_dict(masked(values))
         execution.links = [types.Link.make(
             utils.url('executions', execution.id))]
         return execution
+
+    @classmethod
+    def plain_list(cls, rows):
+        """The JSON form of executions, for a list."""
+        links = utils.link_maker('executions')
+        return [cls.plain(dict(masked(row), links=links(row['id'])))
+                for row in rows]
 
 
 class ExecutionCollection(collection.Collection):
@@ -180,6 +179,18 @@ def secrets_of(execution):
     return keys, dsl_secrets.secret_values(keys, execution['input'])
 
 
+def masked(execution):
+    """The execution with its secret input values hidden everywhere."""
+    keys, secrets = secrets_of(execution)
+    if not secrets:
+        return execution
+    return dict(
+        execution,
+        input=dsl_secrets.mask_input(keys, execution.get('input'), secrets),
+        **{key: dsl_secrets.mask(execution.get(key), secrets)
+           for key in ('output', 'error', 'context')})
+
+
 def load_execution(action, context, execution_id):
     """The execution, if the caller may do ``action`` on it.
 
@@ -219,7 +230,7 @@ class ExecutionTasksController(rest.RestController):
         rows, more = utils.page(rows, limit)
         progress = queues_api.progress_of([row['id'] for row in rows])
         return TaskCollection.make(
-            [Task.from_dict(dsl_secrets.mask(
+            [Task.plain(dsl_secrets.mask(
                 dict(row, progress=progress.get(row['id'])), secrets))
              for row in rows], more,
             ('executions', execution_id, 'tasks'), limit, state=state,
@@ -240,7 +251,7 @@ class ExecutionEventsController(rest.RestController):
             db_api.list_events(execution_id, limit=limit + 1,
                                marker=marker), limit)
         return EventCollection.make(
-            [Event.from_dict(dsl_secrets.mask(row, secrets))
+            [Event.plain(dsl_secrets.mask(row, secrets))
              for row in rows], more,
             ('executions', execution_id, 'events'), limit)
 
@@ -288,7 +299,7 @@ class ExecutionsController(rest.RestController):
                       'list.') % marker)
         rows, more = utils.page(rows, limit)
         return ExecutionCollection.make(
-            [Execution.convert(row) for row in rows], more,
+            Execution.plain_list(rows), more,
             ('executions',), limit, sort_key=sort_key, sort_dir=sort_dir,
             flow=flow, version=version, state=state, parent_id=parent_id,
             all_projects='true' if all_projects else None)

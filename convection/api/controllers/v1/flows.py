@@ -177,7 +177,7 @@ class FlowVersionsController(rest.RestController):
             db_api.list_flow_versions(flow['id'], limit=limit + 1,
                                       marker=marker), limit)
         return FlowVersionCollection.make(
-            [FlowVersion.from_dict(row) for row in rows], more,
+            [FlowVersion.plain(row) for row in rows], more,
             ('flows', flow_ident, 'versions'), limit, marker_key='version')
 
     @expose.expose(FlowVersion, wtypes.text, int)
@@ -221,8 +221,10 @@ class FlowsController(rest.RestController):
                 err=_('marker %s is not the id of a flow of this '
                       'list.') % marker)
         rows, more = utils.page(rows, limit)
+        links = utils.link_maker('flows')
         return FlowCollection.make(
-            [Flow.convert(row) for row in rows], more, ('flows',), limit,
+            [Flow.plain(dict(row, links=links(row['id']))) for row in rows],
+            more, ('flows',), limit,
             sort_key=sort_key, sort_dir=sort_dir, name=name,
             visibility=visibility,
             all_projects='true' if all_projects else None)

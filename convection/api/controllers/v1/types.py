@@ -12,6 +12,9 @@
 
 """WSME types shared by the v1 resources."""
 
+import datetime
+import functools
+
 from oslo_serialization import jsonutils
 from wsme import types as wtypes
 
@@ -96,3 +99,44 @@ class APIBase(wtypes.Base):
         known = {attr.key for attr in cls._wsme_attributes}
         return cls(**{key: value for key, value in values.items()
                       if key in known})
+
+    @classmethod
+    def plain(cls, values):
+        """The resource's JSON form, built straight from a DB API dict.
+
+        The same as WSME's rendering of ``from_dict(values)``, for the
+        lists: setting each attribute of a WSME object validates it and
+        rendering walks the type again, about 1 ms per item, while the DB
+        API already returns the declared types. Attributes of a complex
+        type (``links``) must be given in their JSON form.
+        """
+        result = {}
+        for key, name, convert in _plain_fields(cls):
+            if key in values:
+                value = values[key]
+                if convert is not None and value is not None:
+                    value = convert(value)
+                result[name] = value
+        return result
+
+
+def _datetime_json(value):
+    return value.isoformat()
+
+
+@functools.cache
+def _plain_fields(cls):
+    """``(key, JSON name, converter or None)`` of each attribute of cls.
+
+    In WSME's attribute order, so that the JSON keys keep theirs.
+    """
+    fields = []
+    for attr in cls._wsme_attributes:
+        convert = None
+        if attr.datatype is datetime.datetime:
+            convert = _datetime_json
+        elif attr.datatype is float:
+            # WSME promotes an int to a float.
+            convert = float
+        fields.append((attr.key, attr.name, convert))
+    return tuple(fields)

@@ -78,6 +78,18 @@ def url(*parts, **query):
     return href
 
 
+def link_maker(*parts):
+    """``links`` of the resources under a v1 path, by id.
+
+    For lists: reads the configuration and the request once, not once
+    per item as ``url`` would.
+    """
+    prefix = url(*parts) + '/'
+    return lambda resource_id: [
+        {'href': prefix + parse.quote(str(resource_id), safe=''),
+         'rel': 'self'}]
+
+
 def page(items, limit):
     """Split the ``limit + 1`` items a list fetched into a page.
 
