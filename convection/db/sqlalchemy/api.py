@@ -471,7 +471,9 @@ def list_executions(project_id, limit=None, marker=None,
     _check_filters(filters, EXECUTION_FILTERS)
     _check_limit(limit)
     with session.reader() as s:
-        query = sa.select(models.Execution)
+        # Plain rows, not ORM objects: building and unpacking a hundred of
+        # those was most of a list request's time.
+        query = sa.select(models.Execution.__table__)
         if project_id is not None:
             query = query.where(models.Execution.project_id == project_id)
         for key, value in (filters or {}).items():
@@ -481,7 +483,9 @@ def list_executions(project_id, limit=None, marker=None,
             marker_row = _find_execution(s, marker, project_id)
         query = _keyset_page(query, models.Execution, sort_key, sort_dir,
                              marker_row, limit)
-        return [_execution_dict(e) for e in s.execute(query).scalars()]
+        return [dict(row, duration=_duration(row['started_at'],
+                                             row['finished_at']))
+                for row in s.execute(query).mappings()]
 
 
 # Tasks and events
