@@ -216,38 +216,61 @@ class RabbitVhost:
         self._ctl('delete_vhost', self.name)
 
 
-# --------------------------------------------------------------- keystone
+# ------------------------------------------------------------------ peers
+
+# Where each loopback OpenStack peer answers once tools/peers started it.
+_HEAT_PORT = os.environ.get('PEERS_HEAT_PORT', '8004')
+_NOVA_PORT = os.environ.get('PEERS_NOVA_PORT', '8774')
+PEER_URLS = {
+    'keystone': KEYSTONE_URL,
+    'heat': f'http://127.0.0.1:{_HEAT_PORT}/',
+    'nova': f'http://127.0.0.1:{_NOVA_PORT}/',
+}
 
 
-def _keystone_up():
+def _peer_up(name):
     try:
-        return requests.get(KEYSTONE_URL, timeout=3).status_code == 200
+        return requests.get(PEER_URLS[name], timeout=3).status_code < 500
     except requests.RequestException:
         return False
 
 
-def ensure_keystone():
-    """Start the loopback Keystone unless it answers already.
+def ensure_peer(name):
+    """Start a loopback peer (keystone, heat, nova) unless it answers.
 
-    The start script is idempotent; the lock keeps parallel test workers
-    from running it at the same time.
+    The start scripts are idempotent and install the peer the first time;
+    the lock keeps parallel test workers from running one at once.
+
+    :raises: ServiceUnavailable if it still does not answer.
     """
-    if _keystone_up():
+    if _peer_up(name):
         return
     lock_path = os.path.join(tempfile.gettempdir(),
-                             'convection-functional-keystone.lock')
+                             f'convection-functional-{name}.lock')
     with open(lock_path, 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _keystone_up():
+        if _peer_up(name):
             return
-        result = subprocess.run(
-            ['bash', os.path.join(REPO, 'tools', 'peers',
-                                  'start_keystone.sh')],
-            capture_output=True, text=True, timeout=900)
-        if result.returncode != 0 or not _keystone_up():
+        script = os.path.join(REPO, 'tools', 'peers', f'start_{name}.sh')
+        result = subprocess.run(['bash', script], capture_output=True,
+                                text=True, timeout=900)
+        if result.returncode != 0 or not _peer_up(name):
             raise ServiceUnavailable(
-                'tools/peers/start_keystone.sh failed:\n'
+                f'tools/peers/start_{name}.sh failed:\n'
                 + result.stdout[-2000:] + result.stderr[-2000:])
+
+
+def ensure_keystone():
+    ensure_peer('keystone')
+
+
+def require_cloud(test, *names):
+    """Start the peers a test needs; fail (CI) or skip when one cannot."""
+    for name in ('keystone',) + names:
+        try:
+            ensure_peer(name)
+        except ServiceUnavailable as e:
+            unavailable(test, name.capitalize(), e)
 
 
 _tokens = {}

@@ -26,10 +26,8 @@ import datetime
 import time
 
 from heatclient import exc as heat_exc
-from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
-import requests
 import sqlalchemy as sa
 
 from convection.common import clients
@@ -91,14 +89,8 @@ class CloudFlowsTest(base.FunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        try:
-            self.alice = _session('alice')
-            for service_type in ('orchestration', 'compute'):
-                requests.get(self.alice.get_endpoint(
-                    service_type=service_type, interface='public'),
-                    timeout=5)
-        except (ks_exc.ClientException, requests.RequestException) as e:
-            base.unavailable(self, 'Heat or Nova', e)
+        base.require_cloud(self, 'heat', 'nova')
+        self.alice = _session('alice')
         self.heat = clients.heat(self.alice)
         self.nova = clients.nova(self.alice)
 

@@ -31,7 +31,6 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
-import requests
 
 from convection.common import clients
 from convection.common import context as convection_context
@@ -155,20 +154,8 @@ max_poll_interval = 2
         self.alice = User('alice')
 
     def _require_peers(self):
-        try:
-            session = User('alice').session
-            service_types = ['orchestration']
-            if self.needs_nova:
-                service_types.append('compute')
-            for service_type in service_types:
-                url = session.get_endpoint(service_type=service_type,
-                                           interface='public')
-                requests.get(url, timeout=5)
-        except (ks_exc.ClientException, requests.RequestException) as exc:
-            message = f'Loopback OpenStack peers unreachable: {exc}'
-            if functional_base.IN_CI:
-                self.fail(message)
-            self.skipTest(message)
+        functional_base.require_cloud(
+            self, 'heat', *(('nova',) if self.needs_nova else ()))
 
     # Helpers.
 
