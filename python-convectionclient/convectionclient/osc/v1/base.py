@@ -13,6 +13,7 @@
 """What the taskflow commands share: pagination, formatting, input."""
 
 import datetime
+import logging
 
 from cliff import columns
 from osc_lib import exceptions as osc_exceptions
@@ -22,6 +23,8 @@ import yaml
 from convectionclient import exceptions
 from convectionclient.common import utils as common_utils
 from convectionclient.v1 import executions
+
+LOG = logging.getLogger(__name__)
 
 
 class YamlColumn(columns.FormattableColumn):
@@ -201,3 +204,26 @@ def local_page(resources, parsed_args, marker_key='id',
     if kwargs.get('limit'):
         items = items[:kwargs['limit']]
     return items
+
+
+def apply_to_each(action, items, verb, noun, done):
+    """Call ``action`` on every item, going on past failures.
+
+    Each failure is logged; if any, the command fails saying how many, so
+    that ``openstack taskflow delete a b c`` does what it can.
+
+    :param verb: e.g. 'delete'; ``noun``: e.g. 'flow' (plural: noun + 's');
+        ``done``: e.g. 'deleted'.
+    :raises: CommandError if any item failed.
+    """
+    failures = 0
+    for item in items:
+        try:
+            action(item)
+        except exceptions.ClientError as e:
+            failures += 1
+            LOG.error('Failed to %(verb)s %(noun)s %(item)s: %(error)s',
+                      {'verb': verb, 'noun': noun, 'item': item, 'error': e})
+    if failures:
+        raise osc_exceptions.CommandError(
+            f'{failures} of {len(items)} {noun}s could not be {done}.')

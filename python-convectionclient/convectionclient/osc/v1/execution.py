@@ -304,18 +304,8 @@ class CancelExecution(command.Command):
 
     def take_action(self, parsed_args):
         client = self.app.client_manager.taskflow
-        failures = 0
-        for execution in parsed_args.executions:
-            try:
-                client.executions.cancel(execution)
-            except exceptions.ClientError as e:
-                failures += 1
-                LOG.error('Failed to cancel execution %(id)s: %(error)s',
-                          {'id': execution, 'error': e})
-        if failures:
-            raise osc_exceptions.CommandError(
-                f'{failures} of {len(parsed_args.executions)} executions '
-                f'could not be cancelled.')
+        base.apply_to_each(client.executions.cancel, parsed_args.executions,
+                           'cancel', 'execution', 'cancelled')
 
 
 class ShowExecutionHistory(command.Lister):

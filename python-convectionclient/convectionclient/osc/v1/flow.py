@@ -12,7 +12,6 @@
 
 """``openstack taskflow create|list|show|set|delete|validate|version``."""
 
-import logging
 
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
@@ -21,8 +20,6 @@ from convectionclient import exceptions
 from convectionclient.common import graph
 from convectionclient.common import utils as common_utils
 from convectionclient.osc.v1 import base
-
-LOG = logging.getLogger(__name__)
 
 FLOW_FIELDS = ('id', 'name', 'version', 'latest_version', 'visibility',
                'description', 'project_id', 'created_at', 'updated_at')
@@ -175,18 +172,8 @@ class DeleteFlow(command.Command):
 
     def take_action(self, parsed_args):
         client = self.app.client_manager.taskflow
-        failures = 0
-        for flow in parsed_args.flows:
-            try:
-                client.flows.delete(flow)
-            except exceptions.ClientError as e:
-                failures += 1
-                LOG.error('Failed to delete flow %(flow)s: %(error)s',
-                          {'flow': flow, 'error': e})
-        if failures:
-            raise osc_exceptions.CommandError(
-                f'{failures} of {len(parsed_args.flows)} flows could not '
-                f'be deleted.')
+        base.apply_to_each(client.flows.delete, parsed_args.flows,
+                           'delete', 'flow', 'deleted')
 
 
 class ValidateFlow(command.ShowOne):

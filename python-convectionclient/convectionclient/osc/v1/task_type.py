@@ -12,7 +12,6 @@
 
 """``openstack taskflow task-type create|list|show|delete``."""
 
-import logging
 
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
@@ -20,8 +19,6 @@ from osc_lib.command import command
 from convectionclient import exceptions
 from convectionclient.common import utils as common_utils
 from convectionclient.osc.v1 import base
-
-LOG = logging.getLogger(__name__)
 
 TASK_TYPE_FIELDS = ('id', 'name', 'version', 'queue', 'description',
                     'timeout', 'heartbeat_timeout', 'retry',
@@ -160,15 +157,5 @@ class DeleteTaskType(command.Command):
 
     def take_action(self, parsed_args):
         client = self.app.client_manager.taskflow
-        failures = 0
-        for name in parsed_args.names:
-            try:
-                client.task_types.delete(name)
-            except exceptions.ClientError as e:
-                failures += 1
-                LOG.error('Failed to delete task type %(name)s: %(error)s',
-                          {'name': name, 'error': e})
-        if failures:
-            raise osc_exceptions.CommandError(
-                f'{failures} of {len(parsed_args.names)} task types could '
-                f'not be deleted.')
+        base.apply_to_each(client.task_types.delete, parsed_args.names,
+                           'delete', 'task type', 'deleted')

@@ -16,15 +16,11 @@ The secret is shown by ``create`` only: the service returns it once, and
 the other commands never print it even if a service sent it.
 """
 
-import logging
 
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
 
-from convectionclient import exceptions
 from convectionclient.osc.v1 import base
-
-LOG = logging.getLogger(__name__)
 
 WEBHOOK_FIELDS = ('id', 'url', 'events', 'flows', 'enabled', 'project_id',
                   'created_at', 'updated_at')
@@ -120,18 +116,8 @@ class DeleteWebhook(command.Command):
 
     def take_action(self, parsed_args):
         client = self.app.client_manager.taskflow
-        failures = 0
-        for webhook in parsed_args.webhooks:
-            try:
-                client.webhooks.delete(webhook)
-            except exceptions.ClientError as e:
-                failures += 1
-                LOG.error('Failed to delete webhook %(id)s: %(error)s',
-                          {'id': webhook, 'error': e})
-        if failures:
-            raise osc_exceptions.CommandError(
-                f'{failures} of {len(parsed_args.webhooks)} webhooks could '
-                f'not be deleted.')
+        base.apply_to_each(client.webhooks.delete, parsed_args.webhooks,
+                           'delete', 'webhook', 'deleted')
 
 
 class ListWebhookDelivery(command.Lister):
