@@ -12,6 +12,8 @@
 
 """The WSGI application: Pecan plus its middleware, built in code."""
 
+import functools
+
 from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import cors
@@ -19,6 +21,7 @@ from oslo_middleware import healthcheck
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 import pecan
+from pecan import util as pecan_util
 
 from convection.api import hooks
 from convection.api.controllers import root
@@ -61,6 +64,19 @@ def set_cors_defaults():
         allow_methods=['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'])
 
 
+def remember_controller_signatures():
+    """Make Pecan inspect each controller's signature only once.
+
+    Pecan reads the signatures of the controllers along a request's path
+    on every request, through ``inspect`` and a namedtuple class it builds
+    anew each time: a third of the CPU of a small request. Signatures do
+    not change once the application is built, so keep what it read.
+    """
+    if not hasattr(pecan_util._getargspec, 'cache_info'):
+        pecan_util._getargspec = functools.lru_cache(maxsize=1024)(
+            pecan_util._getargspec)
+
+
 def setup_app(conf=None, with_auth=True):
     """Build the API application.
 
@@ -73,6 +89,7 @@ def setup_app(conf=None, with_auth=True):
         keystonemiddleware would have set them; for tests only.
     """
     conf = conf or CONF
+    remember_controller_signatures()
     app = pecan.make_app(
         root.RootController(),
         hooks=[hooks.ContextHook(), hooks.RPCHook(), hooks.ExceptionHook()],
