@@ -33,13 +33,14 @@ from convection.common import service as convection_service
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
 
-API_THREADS = 16
-
 
 def set_embedded_defaults():
     """Defaults of the single-process mode; config files still win."""
     rpc.set_defaults(transport_url='fake://')
     CONF.set_default('auth_strategy', 'noauth')
+    # Its requests wait on nothing (SQLite, no Keystone): more threads
+    # would only share one interpreter and slow the slowest requests.
+    CONF.set_default('threads', 1, group='api')
 
 
 class AllInOneService(service.Service):
@@ -75,7 +76,7 @@ class AllInOneService(service.Service):
             self.services.append(svc)
         self.api_server = wsgi.Server(
             (CONF.api.host_ip, CONF.api.port), app.setup_app(),
-            numthreads=API_THREADS, server_name='convection-all')
+            numthreads=CONF.api.threads, server_name='convection-all')
         self.api_server.prepare()
         self.api_thread = threading.Thread(target=self.api_server.serve,
                                            name='convection-api',

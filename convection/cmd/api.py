@@ -28,13 +28,11 @@ from convection.common import service
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
 
-SERVER_THREADS = 16
-
 
 def main():
     service.prepare_service(sys.argv)
     server = wsgi.Server((CONF.api.host_ip, CONF.api.port), app.setup_app(),
-                         numthreads=SERVER_THREADS,
+                         numthreads=CONF.api.threads,
                          server_name='convection-api')
     LOG.info('convection-api listening on http://%(host)s:%(port)s',
              {'host': CONF.api.host_ip, 'port': CONF.api.port})

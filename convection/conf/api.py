@@ -25,6 +25,17 @@ opts = [
     cfg.PortOpt('port',
                 default=8989,
                 help=_('Port convection-api and convection-all listen on.')),
+    cfg.IntOpt('threads',
+               default=4,
+               min=1,
+               help=_('Threads convection-api and convection-all serve '
+                      'requests with (development servers only; in '
+                      'production the WSGI server decides). One Python '
+                      'process runs one thread at a time, and requests on '
+                      'SQLite without Keystone hardly wait for anything: '
+                      'more threads than requests can overlap waits make '
+                      'the slowest requests slower, not the service '
+                      'faster.')),
     cfg.IntOpt('max_limit',
                default=1000,
                min=1,

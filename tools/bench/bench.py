@@ -87,7 +87,7 @@ def _free_port():
 class Service:
     """convection-all in a subprocess, on a state directory of its own."""
 
-    def __init__(self, max_tasks, profile=None):
+    def __init__(self, max_tasks, profile=None, api_threads=None):
         self.tmp = tempfile.mkdtemp(prefix='convection-bench-')
         self.port = _free_port()
         self.url = f'http://127.0.0.1:{self.port}'
@@ -97,6 +97,8 @@ class Service:
                       f'log_file = {self.tmp}/convection.log\n'
                       f'[api]\nhost_ip = 127.0.0.1\nport = {self.port}\n'
                       f'[dsl]\nmax_tasks = {max_tasks}\n')
+            if api_threads:
+                out.write(f'[api]\nthreads = {api_threads}\n')
         command = [os.path.join(os.path.dirname(sys.executable),
                                 'convection-all'), '--config-file', config]
         if profile:
@@ -336,6 +338,8 @@ def main():
     parser.add_argument('--postgresql-url',
                         default='postgresql+psycopg2://postgres@127.0.0.1/'
                                 'postgres')
+    parser.add_argument('--api-threads', type=int,
+                        help="convection-all's [api]threads (embedded only)")
     parser.add_argument('--profile', help='profile the service with yappi '
                         'and write pstats here')
     args = parser.parse_args()
@@ -344,7 +348,8 @@ def main():
         service = MultiService(max_tasks, args.rabbit_url,
                                args.postgresql_url, args.rabbitmqctl)
     else:
-        service = Service(max_tasks, profile=args.profile)
+        service = Service(max_tasks, profile=args.profile,
+                          api_threads=args.api_threads)
     results, rows = {}, []
     wanted = set(args.only.split(',')) if args.only else SCENARIOS
     try:

@@ -48,20 +48,25 @@ class TestEmbeddedDefaults(base.TestCase):
         self.addCleanup(CONF.set_default, 'auth_strategy', 'keystone')
         self.addCleanup(CONF.set_default, 'transport_url', None)
         CONF([], project='convection', default_config_files=[])
+        self.addCleanup(CONF.set_default, 'threads', 4, group='api')
         self.assertEqual('noauth', CONF.auth_strategy)
         self.assertEqual('fake://', CONF.transport_url)
+        self.assertEqual(1, CONF.api.threads)
 
     def test_a_config_file_overrides_them(self):
         cmd_all.set_embedded_defaults()
         self.addCleanup(CONF.set_default, 'auth_strategy', 'keystone')
         self.addCleanup(CONF.set_default, 'transport_url', None)
+        self.addCleanup(CONF.set_default, 'threads', 4, group='api')
         path = os.path.join(CONF.state_path, 'convection.conf')
         with open(path, 'w') as f:
             f.write('[DEFAULT]\nauth_strategy = keystone\n'
-                    'transport_url = rabbit://u:p@example.org/\n')
+                    'transport_url = rabbit://u:p@example.org/\n'
+                    '[api]\nthreads = 8\n')
         CONF([], project='convection', default_config_files=[path])
         self.assertEqual('keystone', CONF.auth_strategy)
         self.assertEqual('rabbit://u:p@example.org/', CONF.transport_url)
+        self.assertEqual(8, CONF.api.threads)
 
 
 class TestConvectionAll(base.TestCase):
