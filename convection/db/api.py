@@ -167,13 +167,15 @@ def get_execution(execution_id, project_id=None):
 
 
 def list_executions(project_id, limit=None, marker=None,
-                    sort_key='created_at', sort_dir='desc', filters=None):
+                    sort_key='created_at', sort_dir='desc', filters=None,
+                    detail=False):
     """Executions of a project, or of all projects if None.
 
     :param sort_key: one of 'created_at', 'updated_at', 'started_at',
         'finished_at', 'state', 'flow_name'.
     :param filters: a dict with any of 'flow_id', 'flow_name',
         'flow_version', 'state', 'parent_id'.
+    :param detail: also read ``output`` and ``context``.
     :returns: a list of execution dicts with ``duration`` (no
         ``task_counts``).
     :raises: InvalidParameterValue for an unknown sort key, direction or
@@ -183,7 +185,7 @@ def list_executions(project_id, limit=None, marker=None,
     """
     return impl.list_executions(project_id, limit=limit, marker=marker,
                                 sort_key=sort_key, sort_dir=sort_dir,
-                                filters=filters)
+                                filters=filters, detail=detail)
 
 
 # Tasks and events

@@ -465,15 +465,26 @@ def get_execution(execution_id, project_id=None):
         return _execution_dict(execution, _task_counts(s, execution_id))
 
 
+# Columns of a listed execution without ``detail``. The input stays: the
+# API needs it to mask secret values in errors.
+_EXECUTION_SUMMARY_COLUMNS = tuple(
+    column for column in models.Execution.__table__.columns
+    if column.name not in ('output', 'context'))
+
+
 def list_executions(project_id, limit=None, marker=None,
-                    sort_key='created_at', sort_dir='desc', filters=None):
+                    sort_key='created_at', sort_dir='desc', filters=None,
+                    detail=False):
     _check_sort(sort_key, sort_dir, EXECUTION_SORT_KEYS)
     _check_filters(filters, EXECUTION_FILTERS)
     _check_limit(limit)
     with session.reader() as s:
         # Plain rows, not ORM objects: building and unpacking a hundred of
         # those was most of a list request's time.
-        query = sa.select(models.Execution.__table__)
+        if detail:
+            query = sa.select(models.Execution.__table__)
+        else:
+            query = sa.select(*_EXECUTION_SUMMARY_COLUMNS)
         if project_id is not None:
             query = query.where(models.Execution.project_id == project_id)
         for key, value in (filters or {}).items():

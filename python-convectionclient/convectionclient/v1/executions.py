@@ -114,10 +114,15 @@ class ExecutionManager(base.Manager):
 
     def list(self, flow=None, version=None, state=None, parent_id=None,
              limit=None, marker=None, sort_key=None, sort_dir=None,
-             all_projects=False, **filters):
-        """Executions, filtered by flow, version, state or parent."""
+             all_projects=False, detail=False, **filters):
+        """Executions, filtered by flow, version, state or parent.
+
+        :param detail: also get each execution's ``input``, ``output``
+            and ``context``, which the list leaves out otherwise.
+        """
         filters.update(flow=flow, version=version, state=state,
-                       parent_id=parent_id)
+                       parent_id=parent_id,
+                       detail='true' if detail else None)
         return self._list(EXECUTIONS, 'executions', limit=limit,
                           marker=marker, sort_key=sort_key,
                           sort_dir=sort_dir, all_projects=all_projects,

@@ -125,7 +125,8 @@ class SecretInputTestCase(base.APITestCase):
             s.execute(sa.update(models.Execution).where(
                 models.Execution.id == self.execution['id']).values(
                     output={'said': 'login ann:hunter2'},
-                    context={'token': 'hunter2'}))
+                    context={'token': 'hunter2'},
+                    error={'message': 'no ann:hunter2 here'}))
             s.add(models.TaskExecution(
                 id='t1', execution_id=self.execution['id'], name='greet',
                 type='echo', state=states.SUCCEEDED, item_index=-1,
@@ -146,7 +147,13 @@ class SecretInputTestCase(base.APITestCase):
         self.assertEqual({'said': 'login ann:***'}, execution['output'])
         self.assertEqual({'token': '***'}, execution['context'])
         listed = self.get('/v1/executions?flow=secret').json['executions']
+        self.assertEqual({'message': 'no ann:*** here'}, listed[0]['error'])
+        listed = self.get(
+            '/v1/executions?flow=secret&detail=true').json['executions']
         self.assertEqual('***', listed[0]['input']['password'])
+        self.assertEqual({'said': 'login ann:***'}, listed[0]['output'])
+        self.assertEqual({'token': '***'}, listed[0]['context'])
+        self.assertEqual({'message': 'no ann:*** here'}, listed[0]['error'])
         task = self.get(f'{self.path}/tasks').json['tasks'][0]
         self.assertEqual({'pw': '***'}, task['input'])
         self.assertEqual({'echo': 'pw=***'}, task['output'])
@@ -154,7 +161,7 @@ class SecretInputTestCase(base.APITestCase):
         self.assertIn({'error': {'message': 'bad password ***'}},
                       [e['details'] for e in events])
         for path in (self.path, f'{self.path}/tasks', f'{self.path}/events',
-                     '/v1/executions'):
+                     '/v1/executions', '/v1/executions?detail=true'):
             self.assertNotIn('hunter2', self.get(path).text)
         # The engine still has the value itself.
         self.assertEqual('hunter2', db_api.get_execution(

@@ -89,15 +89,41 @@ class PlainMatchesWSMETestCase(base.TestCase):
 class ListItemsTestCase(api_base.APITestCase):
     """A list item is the resource as GET shows it."""
 
-    def test_execution_list_item_is_get_one_without_task_counts(self):
+    def test_execution_list_item_is_get_one_without_documents(self):
         self.create_flow()
         started = self.start_execution(input={'who': 'ann'})
         listed = self.get('/v1/executions').json['executions']
         shown = self.get(f'/v1/executions/{started["id"]}').json
         self.assertIn('task_counts', shown)
         del shown['task_counts']
+        self.assertEqual({'who': 'ann'}, shown.pop('input'))
+        for key in ('output', 'context'):
+            self.assertIn(key, shown)
+            del shown[key]
         self.assertEqual([shown], listed)
         self.assertEqual(list(shown), list(listed[0]))
+
+    def test_execution_list_detail_is_get_one_without_task_counts(self):
+        self.create_flow()
+        started = self.start_execution(input={'who': 'ann'})
+        listed = self.get(
+            '/v1/executions?detail=true').json['executions']
+        shown = self.get(f'/v1/executions/{started["id"]}').json
+        del shown['task_counts']
+        self.assertEqual([shown], listed)
+        self.assertEqual(list(shown), list(listed[0]))
+
+    def test_next_link_keeps_detail(self):
+        self.create_flow()
+        ids = [self.start_execution()['id'] for _ in range(2)]
+        page = self.get('/v1/executions?limit=1&sort_dir=asc&detail=true')
+        self.assertEqual(
+            f'http://localhost/v1/executions?limit=1&marker={ids[0]}'
+            '&sort_key=created_at&sort_dir=asc&detail=true',
+            page.json['next'])
+        rest = self.get(page.json['next'].replace('http://localhost', ''))
+        self.assertEqual([ids[1]], [e['id'] for e in rest.json['executions']])
+        self.assertIn('input', rest.json['executions'][0])
 
     def test_flow_list_item_is_get_one_without_definition(self):
         self.create_flow()

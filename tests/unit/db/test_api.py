@@ -558,6 +558,24 @@ class DBAPITestCase(base.TestCase):
                           db_api.list_executions, P1,
                           marker=execution['id'])
 
+    def test_list_executions_reads_documents_only_for_detail(self):
+        execution = self._execution(input={'vm': 'a'})
+        self._set_execution(execution['id'], output={'ip': '10.0.0.5'},
+                            context={'seen': 1}, error={'message': 'no'})
+
+        summary, = db_api.list_executions(P1)
+        detail, = db_api.list_executions(P1, detail=True)
+
+        # The input stays in the summary: the API masks secrets with it.
+        self.assertEqual({'vm': 'a'}, summary['input'])
+        self.assertEqual({'message': 'no'}, summary['error'])
+        self.assertNotIn('output', summary)
+        self.assertNotIn('context', summary)
+        self.assertEqual({'ip': '10.0.0.5'}, detail['output'])
+        self.assertEqual({'seen': 1}, detail['context'])
+        del detail['output'], detail['context']
+        self.assertEqual(summary, detail)
+
     def test_list_executions_filters(self):
         flow, version, _c = _register()
         other, other_version, _c = _register(name='other')

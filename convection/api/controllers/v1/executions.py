@@ -46,6 +46,9 @@ LOG = log.getLogger(__name__)
 SORT_KEYS = ('created_at', 'updated_at', 'started_at', 'finished_at',
              'state', 'flow_name')
 
+# What GET /v1/executions leaves out unless asked for ``detail``.
+DETAIL_FIELDS = ('input', 'output', 'context')
+
 
 class ExecutionRetryType(types.APIBase):
     """Body of POST /v1/executions/{id}/retry (optional)."""
@@ -106,11 +109,21 @@ class Execution(types.APIBase):
         return execution
 
     @classmethod
-    def plain_list(cls, rows):
-        """The JSON form of executions, for a list."""
+    def plain_list(cls, rows, detail=False):
+        """The JSON form of executions, for a list.
+
+        Without ``detail``, without the documents an execution carries
+        (``DETAIL_FIELDS``): they have no size bound in common, and a page
+        of a hundred executions would carry a hundred of each.
+        """
         links = utils.link_maker('executions')
-        return [cls.plain(dict(masked(row), links=links(row['id'])))
-                for row in rows]
+        executions = [cls.plain(dict(masked(row), links=links(row['id'])))
+                      for row in rows]
+        if not detail:
+            for execution in executions:
+                for key in DETAIL_FIELDS:
+                    execution.pop(key, None)
+        return executions
 
 
 class ExecutionCollection(collection.Collection):
@@ -268,10 +281,10 @@ class ExecutionsController(rest.RestController):
 
     @expose.expose(ExecutionCollection, wtypes.text, int, wtypes.text,
                    wtypes.text, wtypes.text, int, wtypes.text, wtypes.text,
-                   bool)
+                   bool, bool)
     def get_all(self, marker=None, limit=None, sort_key=None, sort_dir=None,
                 flow=None, version=None, state=None, parent_id=None,
-                all_projects=False):
+                all_projects=False, detail=False):
         context = pecan.request.context
         policy.authorize('convection:execution:list',
                          {'project_id': context.project_id}, context)
@@ -292,17 +305,19 @@ class ExecutionsController(rest.RestController):
         try:
             rows = db_api.list_executions(
                 project_id, limit=limit + 1, marker=marker,
-                sort_key=sort_key, sort_dir=sort_dir, filters=filters)
+                sort_key=sort_key, sort_dir=sort_dir, filters=filters,
+                detail=detail)
         except exception.ExecutionNotFound:
             raise exception.InvalidParameterValue(
                 err=_('marker %s is not the id of an execution of this '
                       'list.') % marker)
         rows, more = utils.page(rows, limit)
         return ExecutionCollection.make(
-            Execution.plain_list(rows), more,
+            Execution.plain_list(rows, detail), more,
             ('executions',), limit, sort_key=sort_key, sort_dir=sort_dir,
             flow=flow, version=version, state=state, parent_id=parent_id,
-            all_projects='true' if all_projects else None)
+            all_projects='true' if all_projects else None,
+            detail='true' if detail else None)
 
     @expose.expose(Execution, wtypes.text)
     def get_one(self, execution_id):

@@ -74,6 +74,15 @@ class TestExecutions(base.ClientTestCase):
                           'all_projects': ['true']},
                          self.requests.last_request.qs)
 
+    def test_list_detail(self):
+        self.requests.get(self.url('/v1/executions'),
+                          json={'executions': [execution('RUNNING')]})
+        self.client.executions.list(detail=True)
+        self.assertEqual({'detail': ['true']},
+                         self.requests.last_request.qs)
+        self.client.executions.list()
+        self.assertEqual({}, self.requests.last_request.qs)
+
     def test_get_progress(self):
         self.requests.get(self.url(f'/v1/executions/{EXEC}'),
                           json=execution('RUNNING', {'SUCCEEDED': 2,
