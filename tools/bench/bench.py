@@ -22,7 +22,9 @@ auth) as a subprocess on a fresh state directory, then measures:
 * E concurrent executions of a 5-task chain (executions/s);
 * ``GET /v1/executions/{id}`` and ``GET /v1/executions?limit=100``
   latency p50/p99 at concurrency 10;
-* the peak RSS of the service processes (``VmHWM``).
+* the peak RSS of the service processes (``VmHWM``);
+* how fast this machine runs plain Python (a fixed loop, in ms), to
+  compare figures taken on different machines.
 
 With ``--multi`` it starts ``convection-api``, ``convection-engine`` and
 ``convection-conductor`` as separate processes on RabbitMQ and PostgreSQL
@@ -322,6 +324,23 @@ def latency(url, path, requests_count=500, concurrency=10):
             'p99_ms': round(times[int(len(times) * 0.99) - 1], 1)}
 
 
+def python_speed_ms():
+    """Milliseconds this machine takes for a fixed pure-Python loop.
+
+    The figures above are mostly interpreter time, so they scale with
+    this: it tells a slow machine from a slow change. Best of three.
+    """
+    best = None
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        elapsed = (time.perf_counter() - started) * 1000
+        best = elapsed if best is None else min(best, elapsed)
+    return round(best, 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--tasks', type=int, default=1000)
@@ -398,6 +417,9 @@ def main():
                      results['peak_rss_mb']))
     finally:
         service.stop()
+    results['python_loop_ms'] = python_speed_ms()
+    rows.append(('this machine: 2 000 000 additions in Python', 'ms',
+                 results['python_loop_ms']))
     width = max(len(row[0]) for row in rows)
     for name, unit, value in rows:
         print(f'{name:{width}}  {value!s:>15}  {unit}')
