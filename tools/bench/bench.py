@@ -26,10 +26,11 @@ auth) as a subprocess on a fresh state directory, then measures:
 * how fast this machine runs plain Python (a fixed loop, in ms), to
   compare figures taken on different machines.
 
-With ``--multi`` it starts ``convection-api``, ``convection-engine`` and
-``convection-conductor`` as separate processes on RabbitMQ and PostgreSQL
-instead, on a vhost and a database of their own, dropped at the end
-(``--rabbit-url``, ``--postgresql-url`` and ``--rabbitmqctl`` say where).
+With ``--multi`` it starts ``convection-engine``, ``convection-conductor``
+and the API under gunicorn (``--api-workers``, 2 threads each) as separate
+processes on RabbitMQ and PostgreSQL instead, on a vhost and a database of
+their own, dropped at the end (``--rabbit-url``, ``--postgresql-url`` and
+``--rabbitmqctl`` say where).
 
 Prints a table, then the same figures as JSON::
 
@@ -117,7 +118,8 @@ class Service:
             try:
                 requests.get(self.url + '/', timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # gunicorn accepts before its workers have the app.
                 if self.process.poll() is not None or \
                         time.monotonic() > deadline:
                     raise RuntimeError(
@@ -151,9 +153,11 @@ class Service:
 class MultiService(Service):
     """API, engine and conductor processes on RabbitMQ and PostgreSQL."""
 
-    BINARIES = ('convection-engine', 'convection-conductor', 'convection-api')
+    BINARIES = ('convection-engine', 'convection-conductor')
 
-    def __init__(self, max_tasks, rabbit_url, postgresql_url, rabbitmqctl):
+    def __init__(self, max_tasks, rabbit_url, postgresql_url, rabbitmqctl,
+                 api_workers=2):
+        self.api_workers = api_workers
         self.tmp = tempfile.mkdtemp(prefix='convection-bench-')
         self.name = 'convection_bench_' + os.urandom(4).hex()
         self.port = _free_port()
@@ -202,7 +206,15 @@ class MultiService(Service):
                 [os.path.join(bindir, binary), '--config-file', config,
                  '--log-file', os.path.join(self.tmp, f'{binary}.log')],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        self.process = self.processes[-1]
+        # The API as production runs it: a WSGI server with workers.
+        self.process = subprocess.Popen(
+            [os.path.join(bindir, 'gunicorn'),
+             '-b', f'127.0.0.1:{self.port}', '-w', str(self.api_workers),
+             '-k', 'gthread', '--threads', '2',
+             'convection.wsgi:application'],
+            env=dict(os.environ, CONVECTION_CONFIG_FILE=config),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.processes.append(self.process)
         self._wait_for_api()
 
     def peak_rss_mb(self):
@@ -359,13 +371,16 @@ def main():
                                 'postgres')
     parser.add_argument('--api-threads', type=int,
                         help="convection-all's [api]threads (embedded only)")
+    parser.add_argument('--api-workers', type=int, default=2,
+                        help='gunicorn workers of the API (--multi only)')
     parser.add_argument('--profile', help='profile the service with yappi '
                         'and write pstats here')
     args = parser.parse_args()
     max_tasks = max(args.tasks, 1000)
     if args.multi:
         service = MultiService(max_tasks, args.rabbit_url,
-                               args.postgresql_url, args.rabbitmqctl)
+                               args.postgresql_url, args.rabbitmqctl,
+                               api_workers=args.api_workers)
     else:
         service = Service(max_tasks, profile=args.profile,
                           api_threads=args.api_threads)
