@@ -57,9 +57,10 @@ class DBCommands:
         older_than = timeutils.utcnow() - datetime.timedelta(
             days=CONF.command.older_than)
         deleted = db_api.purge(older_than)
-        print(_('Deleted %(executions)d finished execution(s) and '
-                '%(webhook_deliveries)d webhook delivery record(s) older '
-                'than %(days)s day(s).')
+        print(_('Deleted %(executions)d finished execution(s), '
+                '%(webhook_deliveries)d webhook delivery record(s) and '
+                '%(queue_workers)d queue worker record(s) older than '
+                '%(days)s day(s).')
               % dict(deleted, days=CONF.command.older_than))
 
 
@@ -90,7 +91,8 @@ def _add_command_parsers(subparsers):
 
     purge = actions.add_parser(
         'purge', help=_('Delete finished executions (with their tasks and '
-                        'events) and settled webhook deliveries.'))
+                        'events), settled webhook deliveries and queue '
+                        'workers not seen since.'))
     purge.add_argument('--older-than', type=float, required=True,
                        metavar='DAYS',
                        help=_('Only what finished more than this many days '

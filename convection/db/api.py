@@ -260,12 +260,13 @@ def purge(older_than, batch_size=500):
 
     Finished executions go with their tasks, events, timers, work items
     and signals (the foreign keys cascade); delivered or abandoned webhook
-    deliveries go too. Rows are deleted ``batch_size`` at a time, each
-    batch in its own short transaction, so a large purge never holds locks
-    the engine needs for long. Active executions are never touched.
+    deliveries go too, and the queue workers last seen before then. Rows
+    are deleted ``batch_size`` at a time, each batch in its own short
+    transaction, so a large purge never holds locks the engine needs for
+    long. Active executions are never touched.
 
     :param older_than: naive UTC datetime.
-    :returns: ``{'executions': n, 'webhook_deliveries': m}``, the numbers
-        of rows deleted.
+    :returns: ``{'executions': n, 'webhook_deliveries': m,
+        'queue_workers': w}``, the numbers of rows deleted.
     """
     return impl.purge(older_than, batch_size)

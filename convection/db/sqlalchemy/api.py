@@ -643,4 +643,10 @@ def purge(older_than, batch_size=500):
             sa.and_(deliveries.status.in_(_SETTLED_DELIVERIES),
                     deliveries.updated_at < older_than),
             batch_size),
+        # A worker that has not claimed nor heartbeated since is gone;
+        # one that comes back is recorded again.
+        'queue_workers': _purge_in_batches(
+            models.QueueWorker,
+            models.QueueWorker.last_seen_at < older_than,
+            batch_size),
     }

@@ -411,8 +411,8 @@ class DBAPITestCase(base.TestCase):
         deleted = db_api.purge(now - datetime.timedelta(days=5),
                                batch_size=1)
 
-        self.assertEqual({'executions': 1, 'webhook_deliveries': 0},
-                         deleted)
+        self.assertEqual({'executions': 1, 'webhook_deliveries': 0,
+                          'queue_workers': 0}, deleted)
         self.assertRaises(exception.ExecutionNotFound,
                           db_api.get_execution, old['id'])
         with session.reader() as s:
@@ -425,6 +425,21 @@ class DBAPITestCase(base.TestCase):
         self.assertEqual(
             {recent['id'], running['id']},
             {e['id'] for e in db_api.list_executions(P1)})
+
+    def test_purge_forgets_workers_not_seen_since(self):
+        now = timeutils.utcnow()
+        with session.writer() as s:
+            for name, seen in (('gone', now - datetime.timedelta(days=10)),
+                               ('alive', now)):
+                s.add(models.QueueWorker(project_id=P1, queue='builds',
+                                         name=name, last_seen_at=seen))
+
+        deleted = db_api.purge(now - datetime.timedelta(days=5))
+
+        self.assertEqual(1, deleted['queue_workers'])
+        with session.reader() as s:
+            self.assertEqual(['alive'], s.execute(
+                sa.select(models.QueueWorker.name)).scalars().all())
 
     def test_execution_of_a_deleted_flow_is_refused(self):
         flow, version, _c = _register()
