@@ -44,12 +44,14 @@ LOG = log.getLogger(__name__)
 PUBLISHER = 'convection'
 
 _notifier = None
+# Whether _notifier has a driver that sends anything (see get_notifier).
+_sends = False
 _notifier_lock = threading.Lock()
 
 
 def get_notifier():
     """The process's notifier, built on first use."""
-    global _notifier
+    global _notifier, _sends
     with _notifier_lock:
         if _notifier is None:
             transport = messaging.get_notification_transport(CONF)
@@ -59,14 +61,26 @@ def get_notifier():
                              group='oslo_messaging_notifications')
             _notifier = messaging.Notifier(
                 transport, publisher_id=f'{PUBLISHER}.{CONF.host}')
+            # is_enabled() is also true when no driver is configured (the
+            # default), and then nothing is sent either.
+            _sends = _notifier.is_enabled() and any(
+                name != 'noop'
+                for name in CONF.oslo_messaging_notifications.driver)
         return _notifier
+
+
+def sends():
+    """Whether notifications go anywhere: a driver other than noop."""
+    get_notifier()
+    return _sends
 
 
 def reset():
     """Forget the notifier (tests, and a process that forks)."""
-    global _notifier
+    global _notifier, _sends
     with _notifier_lock:
         _notifier = None
+        _sends = False
 
 
 def event_name(event):
@@ -109,7 +123,7 @@ def on_transitions(s, execution, events):
     payloads = [payload_of(e, execution, flow_name) for e in events]
     webhooks_api.enqueue_deliveries_in(s, execution['project_id'],
                                        flow_name, payloads)
-    if not get_notifier().is_enabled():
+    if not sends():
         # No notification driver configured: nothing to emit.
         return
     context = convection_context.for_execution(execution)
