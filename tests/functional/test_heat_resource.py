@@ -18,6 +18,11 @@ heat-engine finds Convection in the Keystone catalog: the class registers
 its deployment's API as the ``taskflow`` service (public endpoint, region
 RegionOne) with the peers' admin identity, and removes it afterwards.
 Stacks are created by alice with her own token; the resource acts for her.
+
+heat-engine takes the first ``taskflow`` endpoint of the catalog, so only
+one deployment may be registered at a time: this is the only class that
+registers one, and stestr runs a class in one worker (``--parallel-class``,
+as tox does).
 """
 
 import contextlib
@@ -238,6 +243,37 @@ class HeatResourceTest(base.FunctionalTestCase):
         self.assertEqual(outputs['execution_id'],
                          resource.physical_resource_id)
 
+    def test_changed_input_replaces_the_execution(self):
+        flow = base.unique_name('heat-echo')
+        self.register_flow({
+            'version': 1, 'name': flow,
+            'tasks': {'say': {'type': 'echo',
+                              'with': {'said': '{{ input.word }}'}}},
+            'output': {'said': '{{ tasks.say.output.said }}'},
+        })
+        stack_id = self.create_stack(execution_template(
+            flow=flow, input={'word': 'first'}))
+        stack = self.wait_for_stack(stack_id, ('CREATE_COMPLETE',
+                                               'CREATE_FAILED'))
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        first = self.outputs(stack)
+
+        self.heat.stacks.update(stack_id, template=execution_template(
+            flow=flow, input={'word': 'second'}))
+        stack = self.wait_for_stack(stack_id, ('UPDATE_COMPLETE',
+                                               'UPDATE_FAILED'))
+
+        self.assertEqual('UPDATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        second = self.outputs(stack)
+        self.assertEqual({'said': 'first'}, first['output'])
+        self.assertEqual({'said': 'second'}, second['output'])
+        self.assertNotEqual(first['execution_id'], second['execution_id'])
+        # The first execution had ended: replacing it left it as it was.
+        self.assertEqual('SUCCEEDED',
+                         self.execution(first['execution_id'])['state'])
+
     def test_failed_flow_fails_the_stack_with_its_error(self):
         flow = base.unique_name('heat-fails')
         message = f'the disk is full ({base.unique_name("why")})'
@@ -303,12 +339,20 @@ class HeatResourceTest(base.FunctionalTestCase):
                                                'CREATE_FAILED'))
         self.assertEqual('CREATE_COMPLETE', stack.stack_status,
                          stack.stack_status_reason)
-        execution_id = self.outputs(stack)['execution_id']
+        outputs = self.outputs(stack)
+        self.assertIn(outputs['state'], ('PENDING', 'RUNNING'))
+        self.assertIsNone(outputs['output'])
+        execution_id = outputs['execution_id']
         self.wait_for_execution(execution_id, ('RUNNING',) + TERMINAL)
         self.assertEqual('RUNNING', self.execution(execution_id)['state'])
 
         self.heat.stacks.delete(stack_id)
-        self.wait_for_stack(stack_id, ('DELETE_COMPLETE',))
+        stack = self.wait_for_stack(stack_id, ('DELETE_COMPLETE',
+                                               'DELETE_FAILED'))
+        # Heat shows a deleted stack by its id for a while, or not at all.
+        if stack is not None:
+            self.assertEqual('DELETE_COMPLETE', stack.stack_status,
+                             stack.stack_status_reason)
 
         cancelled = self.wait_for_execution(execution_id, TERMINAL,
                                             timeout=30)
