@@ -106,7 +106,7 @@ def payload_of(event, execution, flow_name):
     }
 
 
-def on_transitions(s, execution, events):
+def on_transitions(s, execution, events, any_webhook=None):
     """Store webhook deliveries, and emit notifications after the commit.
 
     :param s: the engine's open session.
@@ -114,6 +114,9 @@ def on_transitions(s, execution, events):
         ``user_id``, and ``flow_name`` if the caller has it: the engine's
         does, which saves a query per transition).
     :param events: the event dicts the transition records.
+    :param any_webhook: whether the project has an enabled webhook, if a
+        query of this transaction already read it (see
+        ``webhooks.api.ANY_ENABLED``); None looks it up.
     """
     if not events:
         return
@@ -122,7 +125,8 @@ def on_transitions(s, execution, events):
             models.Execution.id == execution['id'])).scalar()
     payloads = [payload_of(e, execution, flow_name) for e in events]
     webhooks_api.enqueue_deliveries_in(s, execution['project_id'],
-                                       flow_name, payloads)
+                                       flow_name, payloads,
+                                       any_enabled=any_webhook)
     if not sends():
         # No notification driver configured: nothing to emit.
         return

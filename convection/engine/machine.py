@@ -79,6 +79,7 @@ from convection.engine import specs
 from convection.engine import transitions
 from convection.i18n import _
 from convection.tasks import tenant
+from convection.webhooks import api as webhooks_api
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
@@ -168,6 +169,9 @@ class _Transition:
         self.fanouts = set()
         self.finished = False
         self._context = None
+        # Whether the project has an enabled webhook, when a query of this
+        # transaction read it (saves on_transitions a statement).
+        self.any_webhook = None
 
     @property
     def paused(self):
@@ -215,7 +219,8 @@ class _Transition:
         if self.events:
             self.c.execute(sa.insert(EVENTS), self.events)
             # Webhook deliveries and notifications of these state changes.
-            notifications.on_transitions(self.s, self.execution, self.events)
+            notifications.on_transitions(self.s, self.execution, self.events,
+                                         any_webhook=self.any_webhook)
 
     def set_execution(self, to_state, **values):
         from_state = self.execution['state']
@@ -1020,10 +1025,12 @@ _TASKS_BY_NAME = sa.select(
         TASKS.c.name.in_(sa.bindparam('names', expanding=True)))
 
 # UNION ALL, not OR: each half uses an index (an OR scans every task of
-# the execution on SQLite). A task may come back twice.
+# the execution on SQLite). A task may come back twice. Every row also
+# says whether the project has an enabled webhook: read after the lock,
+# in the transaction that records the events, like the query it saves.
 _RESULT_TASK_COLUMNS = (TASKS.c.id, TASKS.c.name, TASKS.c.state,
                         TASKS.c.attempt, TASKS.c.type, TASKS.c.started_at,
-                        TASKS.c.item_index)
+                        TASKS.c.item_index, webhooks_api.ANY_ENABLED)
 _RESULT_TASKS = sa.union_all(
     sa.select(*_RESULT_TASK_COLUMNS).where(
         TASKS.c.execution_id == sa.bindparam('execution_id'),
@@ -1353,12 +1360,14 @@ def apply_results(execution_id, results, host):
                 neighbours |= tr.spec.neighbours(name)
         rows = tr.c.execute(_RESULT_TASKS, {
             'execution_id': execution_id, 'ids': ids,
-            'names': sorted(neighbours)}).mappings()
+            'names': sorted(neighbours),
+            'project_id': tr.execution['project_id']}).mappings()
         tasks = {}
         for row in rows:
             if row['id'] in tasks:
                 continue
             task = dict(row)
+            tr.any_webhook = bool(task.pop('any_webhook'))
             tasks[task['id']] = task
             if task['item_index'] == _PLAIN:
                 tr.rows[task['name']] = task
