@@ -15,6 +15,11 @@ if is_service_enabled convection; then
             create_convection_accounts
         fi
         configure_convection
+        if is_service_enabled h-eng; then
+            # Needs Heat's plugin to have written heat.conf already:
+            # enable_plugin heat before enable_plugin convection.
+            configure_heat_for_convection
+        fi
     elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "Initializing and starting Convection"
         init_convection

@@ -218,8 +218,15 @@ class HeatResourceTest(base.FunctionalTestCase):
             'output': {'greeting': '{{ tasks.greet.output.greeting }}',
                        'who': '{{ input.who }}'},
         })
-        stack_id = self.create_stack(execution_template(
-            flow=flow, input={'who': 'Heat'}))
+        template = execution_template(flow=flow, input={'who': 'Heat'})
+        # A path into a map attribute, and Heat's "show" of the resource.
+        template['outputs'].update({
+            'greeting': {'value': {'get_attr': ['run', 'output',
+                                                'greeting']}},
+            'shown_flow': {'value': {'get_attr': ['run', 'show',
+                                                  'flow_name']}},
+        })
+        stack_id = self.create_stack(template)
 
         stack = self.wait_for_stack(stack_id, ('CREATE_COMPLETE',
                                                'CREATE_FAILED'))
@@ -229,6 +236,8 @@ class HeatResourceTest(base.FunctionalTestCase):
         outputs = self.outputs(stack)
         self.assertEqual({'greeting': 'Hello, Heat!', 'who': 'Heat'},
                          outputs['output'])
+        self.assertEqual('Hello, Heat!', outputs['greeting'])
+        self.assertEqual(flow, outputs['shown_flow'])
         self.assertEqual('SUCCEEDED', outputs['state'])
         self.assertIsNone(outputs['error'])
         execution = self.execution(outputs['execution_id'])
