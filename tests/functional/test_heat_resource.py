@@ -156,6 +156,13 @@ class HeatResourceTest(base.FunctionalTestCase):
             project_domain_id='default'))
         self.heat = clients.heat(self.alice)
         self.alice_token = self.alice.get_token()
+        try:
+            self.heat.resource_types.get('OS::Convection::Execution')
+        except heat_exc.HTTPNotFound:
+            self.fail('the running Heat has no OS::Convection::Execution: '
+                      'run tools/peers/start_heat.sh of this checkout, '
+                      'which restarts Heat with contrib/heat in its '
+                      'plugin_dirs')
 
     # Helpers.
 
