@@ -195,8 +195,8 @@ class ConvectionExecution(resource.Resource):
     def handle_create(self):
         flow = self.properties[self.FLOW]
         body = {'flow': flow, 'input': self.properties[self.INPUT],
-                # The same resource asking twice (heat-engine restarted
-                # before it stored the id) gets the same execution.
+                # Should this resource's start be sent twice (a retried
+                # request), Convection answers with the first execution.
                 'idempotency_key': f'heat-{self.uuid}'}
         if self.properties[self.VERSION] is not None:
             body['version'] = self.properties[self.VERSION]
