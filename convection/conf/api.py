@@ -33,9 +33,8 @@ opts = [
                       'production the WSGI server decides). One Python '
                       'process runs one thread at a time, and requests on '
                       'SQLite without Keystone hardly wait for anything: '
-                      'more threads than requests can overlap waits make '
-                      'the slowest requests slower, not the service '
-                      'faster.')),
+                      'threads beyond those needed to overlap such waits '
+                      'only make the slowest requests slower.')),
     cfg.IntOpt('max_limit',
                default=1000,
                min=1,
