@@ -103,6 +103,18 @@ class ListItemsTestCase(api_base.APITestCase):
         self.assertEqual([shown], listed)
         self.assertEqual(list(shown), list(listed[0]))
 
+    def test_execution_attributes_come_in_declaration_order(self):
+        self.create_flow()
+        started = self.start_execution(input={'who': 'ann'})
+        shown = self.get(f'/v1/executions/{started["id"]}').json
+        self.assertEqual(
+            ['id', 'flow_id', 'flow_name', 'flow_version', 'project_id',
+             'user_id', 'state', 'input', 'output', 'error', 'context',
+             'stop_reason', 'parent_id', 'parent_task_id',
+             'idempotency_key', 'created_at', 'started_at', 'finished_at',
+             'updated_at', 'duration', 'task_counts', 'links'],
+            list(shown))
+
     def test_execution_list_detail_is_get_one_without_task_counts(self):
         self.create_flow()
         started = self.start_execution(input={'who': 'ann'})

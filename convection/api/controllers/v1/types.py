@@ -14,6 +14,7 @@
 
 import datetime
 import functools
+import inspect
 
 from oslo_serialization import jsonutils
 from wsme import types as wtypes
@@ -92,6 +93,22 @@ class Link(wtypes.Base):
 
 class APIBase(wtypes.Base):
     """Base of the v1 resources: built from the DB API's plain dicts."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # WSME renders attributes in the order they are declared. Told
+        # nothing, it finds that order by parsing the module's source with
+        # inspect, once per type: seconds of every API process's start.
+        # Class bodies keep their order (vars), so give it.
+        order = []
+        for klass in cls.__mro__:
+            for name in vars(klass):
+                if name.startswith('_') or name in order:
+                    continue
+                value = getattr(cls, name)
+                if wtypes.iswsattr(value) and not inspect.isroutine(value):
+                    order.append(name)
+        cls._wsme_attr_order = order
 
     @classmethod
     def from_dict(cls, values):
