@@ -2,11 +2,11 @@
 # tools/quickstart.sh [--keep] - Convection in one process, from nothing to a
 # finished execution.
 #
-# Creates .venv, installs Convection into it, upgrades the embedded SQLite
-# database, starts convection-all (SQLite under ./state, the in-process
-# fake:// transport, no authentication) on http://127.0.0.1:8989, registers
-# examples/flows/hello.yaml, runs it and prints the execution and its
-# events. convection-all is stopped at the end unless --keep is given.
+# Creates .quickstart-venv, installs Convection into it, upgrades the
+# embedded SQLite database, starts convection-all (SQLite under ./state,
+# the in-process fake:// transport, no authentication) on
+# http://127.0.0.1:8989, registers examples/flows/hello.yaml, runs it and
+# prints the execution and its events. convection-all is stopped at the end unless --keep is given.
 #
 #   env: PYTHON (python3), CONVECTION_QUICKSTART_STATE (./state),
 #        CONVECTION_QUICKSTART_INPUT (the execution input, JSON)
@@ -26,7 +26,9 @@ INPUT=${CONVECTION_QUICKSTART_INPUT:-'{"who": "world"}'}
 FLOW_FILE=examples/flows/hello.yaml
 PORT=8989
 API=http://127.0.0.1:$PORT
-VENV=.venv
+# Not .venv: recent tox (4.67 here) writes a file of that name pointing
+# at one of its environments (PEP 832), which would stop "python -m venv".
+VENV=.quickstart-venv
 
 say() { printf '[quickstart] %s\n' "$*"; }
 die() { say "ERROR: $*"; exit 1; }
