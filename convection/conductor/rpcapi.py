@@ -15,7 +15,6 @@
 import oslo_messaging as messaging
 
 from convection.common import rpc
-from convection.engine import rpcapi as engine_rpcapi
 
 
 class ConductorAPI:
@@ -33,8 +32,7 @@ class ConductorAPI:
         target = messaging.Target(topic=rpc.CONDUCTOR_TOPIC,
                                   version=self.RPC_API_VERSION)
         self.client = rpc.get_client(
-            target, version_cap=self.RPC_API_VERSION,
-            serializer=engine_rpcapi.JsonReadySerializer())
+            target, version_cap=self.RPC_API_VERSION)
 
     def run_tasks(self, context, tasks):
         """Run task runs on any conductor; results come back by cast.

@@ -12,31 +12,10 @@
 
 """Client side of the engine RPC API."""
 
-import json
 
 import oslo_messaging as messaging
 
 from convection.common import rpc
-
-
-class JsonReadySerializer(rpc.RequestContextSerializer):
-    """Sends arguments that are JSON already as they are.
-
-    The default serializer rebuilds every argument with
-    ``jsonutils.to_primitive``, in Python: for the task runs and results
-    the engine and conductors exchange (JSON documents from the database
-    and from task types) that cost more than the rest of the cast. What
-    ``json.dumps`` takes as it is reads back the same at the other end,
-    since the message goes as JSON anyway; anything else (a datetime, a
-    set, an object) takes the default path.
-    """
-
-    def serialize_entity(self, context, entity):
-        try:
-            json.dumps(entity)
-        except Exception:
-            return super().serialize_entity(context, entity)
-        return entity
 
 
 class EngineAPI:
@@ -59,8 +38,7 @@ class EngineAPI:
         target = messaging.Target(topic=rpc.ENGINE_TOPIC,
                                   version=self.RPC_API_VERSION)
         self.client = rpc.get_client(target,
-                                     version_cap=self.RPC_API_VERSION,
-                                     serializer=JsonReadySerializer())
+                                     version_cap=self.RPC_API_VERSION)
 
     def start_execution(self, context, execution_id):
         """Start an execution the API stored in state PENDING.

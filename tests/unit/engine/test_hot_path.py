@@ -12,11 +12,6 @@
 
 """What one task transition costs the engine, and that it stays so."""
 
-import datetime
-import json
-
-import oslo_messaging as messaging
-from oslo_serialization import jsonutils
 import sqlalchemy as sa
 
 from convection import dsl
@@ -25,7 +20,6 @@ from convection.common import states
 from convection.db import api as db_api
 from convection.db.sqlalchemy import session
 from convection.engine import machine
-from convection.engine import rpcapi
 from convection.engine import specs
 from convection.webhooks import api as webhooks_api
 from tests import base
@@ -56,37 +50,6 @@ class TestNotificationDrivers(base.TestCase):
     def test_a_real_driver_sends(self):
         self.assertTrue(self._sends(['messagingv2']))
         self.assertTrue(self._sends(['noop', 'log']))
-
-
-class TestJsonReadySerializer(base.TestCase):
-
-    use_database = False
-
-    def setUp(self):
-        super().setUp()
-        self.serializer = rpcapi.JsonReadySerializer()
-        self.default = messaging.JsonPayloadSerializer()
-
-    def _wire(self, entity):
-        return json.loads(jsonutils.dumps(
-            self.serializer.serialize_entity(None, entity)))
-
-    def test_json_documents_go_as_they_are(self):
-        run = {'id': 't', 'attempt': 1, 'input': {'x': [1, 2.5, None]},
-               'run_state': None, 'ok': True, 'tuple': (1, 2)}
-        self.assertIs(run, self.serializer.serialize_entity(None, run))
-        self.assertEqual(json.loads(jsonutils.dumps(
-            self.default.serialize_entity(None, run))), self._wire(run))
-
-    def test_anything_else_takes_the_default_path(self):
-        when = datetime.datetime(2026, 1, 2, 3, 4, 5)
-        result = {'output': {'at': when, 'ids': {'a'}}}
-        sent = self.serializer.serialize_entity(None, result)
-        self.assertIsNot(result, sent)
-        self.assertEqual(self.default.serialize_entity(None, result), sent)
-        self.assertEqual(json.loads(jsonutils.dumps(
-            self.default.serialize_entity(None, result))),
-            self._wire(result))
 
 
 class TestChainStep(base.TestCase):

@@ -12,9 +12,12 @@
 
 """The versioned RPC APIs and the in-process fake:// bus."""
 
+import datetime
+import json
 import threading
 
 import oslo_messaging as messaging
+from oslo_serialization import jsonutils
 
 from convection.common import context
 from convection.common import rpc
@@ -25,6 +28,37 @@ from convection.engine import manager as engine_manager
 from convection.engine import rpcapi as engine_rpcapi
 from convection.engine import transitions
 from tests import base
+
+
+class TestSerializer(base.TestCase):
+
+    use_database = False
+
+    def setUp(self):
+        super().setUp()
+        self.serializer = rpc.RequestContextSerializer()
+        self.default = messaging.JsonPayloadSerializer()
+
+    def _wire(self, entity):
+        return json.loads(jsonutils.dumps(
+            self.serializer.serialize_entity(None, entity)))
+
+    def test_json_documents_go_as_they_are(self):
+        run = {'id': 't', 'attempt': 1, 'input': {'x': [1, 2.5, None]},
+               'run_state': None, 'ok': True, 'tuple': (1, 2)}
+        self.assertIs(run, self.serializer.serialize_entity(None, run))
+        self.assertEqual(json.loads(jsonutils.dumps(
+            self.default.serialize_entity(None, run))), self._wire(run))
+
+    def test_anything_else_takes_the_default_path(self):
+        when = datetime.datetime(2026, 1, 2, 3, 4, 5)
+        result = {'output': {'at': when, 'ids': {'a'}}}
+        sent = self.serializer.serialize_entity(None, result)
+        self.assertIsNot(result, sent)
+        self.assertEqual(self.default.serialize_entity(None, result), sent)
+        self.assertEqual(json.loads(jsonutils.dumps(
+            self.default.serialize_entity(None, result))),
+            self._wire(result))
 
 
 class TestVersions(base.TestCase):
