@@ -681,6 +681,17 @@ class FunctionalTestCase(testtools.TestCase):
     def post(self, path, json=None, **kw):
         return self.request('POST', path, json=json, **kw)
 
+    def wait_until(self, what, predicate, timeout=60):
+        """Poll ``predicate`` until it returns something true; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                self.fail(f'timed out after {timeout}s waiting for {what}')
+            time.sleep(0.2)
+
     def wait_for_execution(self, execution_id, states, user='alice',
                            timeout=60):
         """Poll an execution until its state is one of ``states``."""

@@ -23,7 +23,6 @@ killed and restarted in the middle of one.
 
 import contextlib
 import datetime
-import time
 
 from heatclient import exc as heat_exc
 from keystoneauth1 import session as ks_session
@@ -143,16 +142,6 @@ class CloudFlowsTest(base.FunctionalTestCase):
                 self.nova.delete(f"/servers/{server['id']}",
                                  raise_exc=False)
         self.addCleanup(delete)
-
-    def wait_until(self, what, predicate, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                self.fail(f'timed out after {timeout}s waiting for {what}')
-            time.sleep(0.2)
 
     def waiting_with_time_to_spare(self, execution_id, task_name,
                                    spare=0.5):

@@ -110,16 +110,6 @@ class _WorkerTests:
             f'/v1/executions/{execution_id}/tasks', expect=200).json()[
                 'tasks']}
 
-    def wait(self, what, predicate, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                self.fail(f'timed out waiting for {what}')
-            time.sleep(0.2)
-
     # Tests
 
     def test_two_shell_workers_share_a_queue(self):
@@ -153,7 +143,7 @@ class _WorkerTests:
         execution = self.run_flow({'t': {'type': queue_name,
                                          'with': {'n': 7}}})
         doomed = self.start_worker(queue_name, 'doomed', DELAY='600')
-        self.wait('the item to be claimed', lambda: self.get(
+        self.wait_until('the item to be claimed', lambda: self.get(
             f'/v1/queues/{queue_name}', expect=200).json()['in_flight'])
         os.killpg(doomed.popen.pid, signal.SIGKILL)
         doomed.popen.wait(10)
@@ -191,7 +181,7 @@ class _WorkerTests:
         queue_name = self.register_type()
         execution = self.run_flow({'t': {'type': queue_name,
                                          'with': {'n': 3}}})
-        items = self.wait('an item', lambda: self.post(
+        items = self.wait_until('an item', lambda: self.post(
             f'/v1/queues/{queue_name}/claims',
             {'wait': 2, 'worker': 'manual'}, expect=200).json()['items'])
         token = items[0]['claim_token']
@@ -217,7 +207,7 @@ class _WorkerTests:
                        'with': {'by': '{{ tasks.approval.output.payload'
                                       '.by }}'}}},
             output={'by': '{{ tasks.after.output.by }}'})
-        self.wait('the wait task to wait', lambda: self.tasks(
+        self.wait_until('the wait task to wait', lambda: self.tasks(
             execution['id']).get('approval', {}).get('state') == 'WAITING')
         self.post(f"/v1/executions/{execution['id']}/signals/approved",
                   {'payload': {'by': 'rita'}}, user='bob', expect=404)
