@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from convection.common import context as convection_context
 from convection.db.sqlalchemy import models
+from convection.db.sqlalchemy import session
 from convection.webhooks import api as webhooks_api
 
 CONF = cfg.CONF
@@ -106,10 +107,11 @@ def payload_of(event, execution, flow_name):
     }
 
 
-def on_transitions(s, execution, events, any_webhook=None):
+def on_transitions(conn, execution, events, any_webhook=None):
     """Store webhook deliveries, and emit notifications after the commit.
 
-    :param s: the engine's open session.
+    :param conn: the engine's transaction (from
+        ``session.writer_connection``).
     :param execution: the execution dict (``id``, ``project_id``,
         ``user_id``, and ``flow_name`` if the caller has it: the engine's
         does, which saves a query per transition).
@@ -120,11 +122,11 @@ def on_transitions(s, execution, events, any_webhook=None):
     """
     if not events:
         return
-    flow_name = execution.get('flow_name') or s.execute(
+    flow_name = execution.get('flow_name') or conn.execute(
         sa.select(models.Execution.flow_name).where(
             models.Execution.id == execution['id'])).scalar()
     payloads = [payload_of(e, execution, flow_name) for e in events]
-    webhooks_api.enqueue_deliveries_in(s, execution['project_id'],
+    webhooks_api.enqueue_deliveries_in(conn, execution['project_id'],
                                        flow_name, payloads,
                                        any_enabled=any_webhook)
     if not sends():
@@ -132,7 +134,7 @@ def on_transitions(s, execution, events, any_webhook=None):
         return
     context = convection_context.for_execution(execution)
 
-    def _emit(_session):
+    def _emit():
         notifier = get_notifier()
         for payload in payloads:
             try:
@@ -144,4 +146,4 @@ def on_transitions(s, execution, events, any_webhook=None):
                 LOG.exception('Cannot send notification %s',
                               payload['event'])
 
-    sa.event.listen(s, 'after_commit', _emit, once=True)
+    session.after_commit(conn, _emit)

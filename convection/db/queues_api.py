@@ -255,10 +255,18 @@ def get_task_type(project_id, name, version=None):
         return row.as_dict()
 
 
-def find_task_type_in(s, project_id, name):
-    """The latest version of a task type as a dict, or None (engine)."""
-    row = _latest_in(s, project_id, name)
-    return row.as_dict() if row is not None else None
+def find_task_type_in(conn, project_id, name):
+    """The latest version of a task type as a dict, or None (engine).
+
+    :param conn: the engine's transaction (a Core connection).
+    """
+    table = models.TaskTypeDef.__table__
+    row = conn.execute(
+        sa.select(table)
+        .where(table.c.project_id == project_id, table.c.name == name)
+        .order_by(table.c.version.desc())
+        .limit(1)).mappings().first()
+    return dict(row) if row is not None else None
 
 
 def delete_task_type(project_id, name):
@@ -304,10 +312,11 @@ def validate_input(task_type, inputs):
 # Work items
 
 
-def enqueue_in(s, task_type, execution_id, task_execution_id, task_attempt,
-               payload, delay=0):
+def enqueue_in(conn, task_type, execution_id, task_execution_id,
+               task_attempt, payload, delay=0):
     """Put a task run on its type's queue, in the caller's transaction.
 
+    :param conn: the engine's transaction (a Core connection).
     :param task_type: the task type dict (see :func:`find_task_type_in`).
     :param delay: seconds before the item may be claimed.
     :returns: the new work item's id.
@@ -317,8 +326,9 @@ def enqueue_in(s, task_type, execution_id, task_execution_id, task_attempt,
     retry = task_type.get('retry') or {}
     max_attempts = (retry['count'] + 1 if 'count' in retry
                     else CONF.queues.default_max_attempts)
-    item = models.WorkItem(
-        id=uuidutils.generate_uuid(),
+    item_id = uuidutils.generate_uuid()
+    conn.execute(sa.insert(models.WorkItem.__table__).values(
+        id=item_id,
         project_id=task_type['project_id'],
         queue=task_type['queue'],
         task_type=task_type['name'],
@@ -335,29 +345,28 @@ def enqueue_in(s, task_type, execution_id, task_execution_id, task_attempt,
         created_at=now,
         available_at=now + datetime.timedelta(seconds=delay),
         deadline=(now + datetime.timedelta(seconds=delay + timeout)
-                  if timeout else None))
-    s.add(item)
-    s.flush()
-    return item.id
+                  if timeout else None)))
+    return item_id
 
 
-def cancel_in(s, task_execution_ids):
+def cancel_in(conn, task_execution_ids):
     """Withdraw the open items of these tasks (cancelled, timed out).
 
     A worker still holding one gets 409 on its next heartbeat or
     completion, which tells it to stop.
 
+    :param conn: the engine's transaction (a Core connection).
     :returns: how many items were withdrawn.
     """
     if not task_execution_ids:
         return 0
-    return s.execute(
-        sa.update(models.WorkItem)
-        .where(models.WorkItem.task_execution_id.in_(task_execution_ids),
-               models.WorkItem.state.in_((READY, CLAIMED)))
-        .values(state=CANCELLED, finished_at=timeutils.utcnow(),
-                updated_at=timeutils.utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+    items = models.WorkItem.__table__
+    now = timeutils.utcnow()
+    return conn.execute(
+        sa.update(items)
+        .where(items.c.task_execution_id.in_(task_execution_ids),
+               items.c.state.in_((READY, CLAIMED)))
+        .values(state=CANCELLED, finished_at=now, updated_at=now)).rowcount
 
 
 def _touch_worker(project_id, queue, name):

@@ -51,14 +51,15 @@ def is_builtin(name):
     return name in registry.get_task_types()
 
 
-def get_task_type_in(s, project_id, name):
+def get_task_type_in(conn, project_id, name):
     """A built-in task type or the project's task type ``name``.
 
+    :param conn: the engine's transaction (a Core connection).
     :raises: TaskTypeNotFound
     """
     if is_builtin(name):
         return registry.get_task_type(name)
-    definition = queues_api.find_task_type_in(s, project_id, name)
+    definition = queues_api.find_task_type_in(conn, project_id, name)
     if definition is None:
         raise exception.TaskTypeNotFound(task_type=name)
     return TenantTaskType(definition)
@@ -72,9 +73,10 @@ def task_types_for(project_id):
     return types
 
 
-def enqueue_in(s, run):
+def enqueue_in(conn, run):
     """Put a task run on its tenant type's queue, if it has one.
 
+    :param conn: the engine's transaction (a Core connection).
     :param run: a task run dict as the engine dispatches it (``id``,
         ``execution_id``, ``type``, ``attempt``, ``input``,
         ``project_id``).
@@ -83,18 +85,18 @@ def enqueue_in(s, run):
     """
     if is_builtin(run['type']):
         return False
-    definition = queues_api.find_task_type_in(s, run['project_id'],
+    definition = queues_api.find_task_type_in(conn, run['project_id'],
                                               run['type'])
     if definition is None:
         raise exception.TaskTypeNotFound(task_type=run['type'])
-    queues_api.enqueue_in(s, definition, run['execution_id'], run['id'],
-                          run['attempt'], run['input'])
+    queues_api.enqueue_in(conn, definition, run['execution_id'],
+                          run['id'], run['attempt'], run['input'])
     return True
 
 
-def cancel_in(s, task_ids):
+def cancel_in(conn, task_ids):
     """Withdraw the open work items of these tasks."""
-    return queues_api.cancel_in(s, list(task_ids))
+    return queues_api.cancel_in(conn, list(task_ids))
 
 
 def result_of(item):

@@ -196,20 +196,21 @@ ANY_ENABLED = sa.exists().where(
     _WEBHOOKS.c.enabled.is_(True)).label('any_webhook')
 
 
-def enqueue_deliveries_in(s, project_id, flow_name, payloads,
+def enqueue_deliveries_in(conn, project_id, flow_name, payloads,
                           any_enabled=None):
     """Store a pending delivery per matching enabled webhook and payload.
 
+    :param conn: the engine's transaction (a Core connection).
     :param any_enabled: what :data:`ANY_ENABLED` said earlier in the same
         transaction; False skips the query. None: not known.
     :returns: how many deliveries were stored.
     """
     if any_enabled is False:
         return 0
-    # The engine asks on every transition: a Core statement built once, on
-    # the transaction's connection, costs a fraction of an ORM query.
+    # The engine asks on every transition: a Core statement built once
+    # costs a fraction of an ORM query.
     hooks = [dict(zip(('id', 'events', 'flows'), row))
-             for row in s.connection().execute(
+             for row in conn.execute(
                  _ENABLED_HOOKS, {'project_id': project_id})]
     if not hooks:
         return 0
@@ -220,7 +221,7 @@ def enqueue_deliveries_in(s, project_id, flow_name, payloads,
             for payload in payloads for hook in hooks
             if matches(hook, payload)]
     if rows:
-        s.connection().execute(_INSERT_DELIVERIES, rows)
+        conn.execute(_INSERT_DELIVERIES, rows)
     return len(rows)
 
 

@@ -17,6 +17,9 @@ Every module that talks to the database opens its transactions here::
     with session.writer() as s:      # or session.reader()
         s.execute(...)
 
+    with session.writer_connection() as conn:   # Core statements only
+        conn.execute(...)
+
 On SQLite, a writer transaction starts with ``BEGIN IMMEDIATE`` so that two
 processes (or threads) that read then write never deadlock on the upgrade
 from a read to a write lock; readers use a plain ``BEGIN`` and, thanks to
@@ -38,6 +41,9 @@ CONF = cfg.CONF
 _context_manager = enginefacade.transaction_context()
 _configured = False
 _configure_lock = threading.Lock()
+
+# Key of the callbacks of after_commit in Connection.info.
+_AFTER_COMMIT = 'convection_after_commit'
 
 # Set while a writer transaction is being opened, read by the SQLite
 # "begin" listener below.
@@ -148,6 +154,41 @@ def writer():
             yield s
     finally:
         _write_intent.reset(token)
+
+
+@contextlib.contextmanager
+def writer_connection():
+    """A read-write transaction on a Core connection, without ORM session.
+
+    For code that only runs Core statements, like the engine, which opens
+    one per task transition: an ORM session doubles the cost of opening
+    and committing the transaction.
+    """
+    get_engine()
+    token = _write_intent.set(True)
+    try:
+        with _context_manager.writer.connection.using(
+                _TransactionHolder()) as conn:
+            try:
+                yield conn
+            finally:
+                # conn.info lives as long as the DBAPI connection: take
+                # this transaction's callbacks off it whatever happens.
+                callbacks = conn.info.pop(_AFTER_COMMIT, ())
+    finally:
+        _write_intent.reset(token)
+    # Only reached once the transaction committed.
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(conn, callback):
+    """Call ``callback()`` once the transaction of ``conn`` has committed.
+
+    ``conn`` comes from :func:`writer_connection`; nothing is called if
+    the transaction rolls back.
+    """
+    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 @contextlib.contextmanager

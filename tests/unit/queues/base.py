@@ -47,8 +47,8 @@ def enqueue(task_type, payload=None, project_id=PROJECT, delay=0):
     """Enqueue one item of ``task_type`` for a new execution and task."""
     execution_id = make_execution(project_id)
     task_id = make_task(execution_id, task_type['name'])
-    with session.writer() as s:
-        queues_api.enqueue_in(s, task_type, execution_id, task_id, 1,
+    with session.writer_connection() as conn:
+        queues_api.enqueue_in(conn, task_type, execution_id, task_id, 1,
                               payload if payload is not None else {},
                               delay=delay)
     return task_id

@@ -46,11 +46,11 @@ class ClaimRaceTest(base.TestCase):
         self.task_type, _created = queues_api.create_task_type(
             queue_base.PROJECT, 'u', {'name': 'resize'})
         execution_id = queue_base.make_execution()
-        with session.writer() as s:
+        with session.writer_connection() as conn:
             for n in range(ITEMS):
                 # Work items do not need their task rows.
                 queues_api.enqueue_in(
-                    s, self.task_type, execution_id,
+                    conn, self.task_type, execution_id,
                     f'{n:08d}-0000-0000-0000-000000000000', 1, {'n': n})
 
     def test_no_item_is_claimed_twice(self):

@@ -84,8 +84,8 @@ class DeliveryTest(base.TestCase):
     def _transition(self, *events):
         execution = {'id': self.execution_id, 'project_id': PROJECT,
                      'user_id': 'u'}
-        with session.writer() as s:
-            notifications.on_transitions(s, execution, list(events))
+        with session.writer_connection() as conn:
+            notifications.on_transitions(conn, execution, list(events))
 
     def test_signed_delivery(self):
         rcv = self.useFixture(receiver.Receiver())
@@ -170,9 +170,9 @@ class DeliveryTest(base.TestCase):
         execution = {'id': self.execution_id, 'project_id': PROJECT,
                      'user_id': 'u'}
         try:
-            with session.writer() as s:
+            with session.writer_connection() as conn:
                 notifications.on_transitions(
-                    s, execution, [_event(execution_id=self.execution_id)])
+                    conn, execution, [_event(execution_id=self.execution_id)])
                 raise RuntimeError('the transition failed')
         except RuntimeError:
             pass
