@@ -32,10 +32,12 @@ processes on RabbitMQ and PostgreSQL instead, on a vhost and a database of
 their own, dropped at the end (``--rabbit-url``, ``--postgresql-url`` and
 ``--rabbitmqctl`` say where).
 
-Prints a table, then the same figures as JSON::
+Each flow scenario runs ``--repeat`` times (3): the figure is the median,
+the table also shows the slowest and fastest run, the JSON every run
+(``runs``). Prints a table, then the same figures as JSON::
 
     tox -e bench -- [--tasks 1000] [--items 10000] [--executions 1000]
-                    [--json out.json]
+                    [--repeat 3] [--json out.json]
                     [--profile out.pstat]
 
 ``--profile`` runs the service under yappi (CPU time, every thread) and
@@ -380,6 +382,9 @@ def main():
                         help="convection-all's [api]threads (embedded only)")
     parser.add_argument('--api-workers', type=int, default=2,
                         help='gunicorn workers of the API (--multi only)')
+    parser.add_argument('--repeat', type=int, default=3,
+                        help='runs of each flow scenario; the median is '
+                        'the figure (these machines vary from run to run)')
     parser.add_argument('--profile', help='profile the service with yappi '
                         'and write pstats here')
     args = parser.parse_args()
@@ -391,33 +396,40 @@ def main():
     else:
         service = Service(max_tasks, profile=args.profile,
                           api_threads=args.api_threads)
-    results, rows = {}, []
+    results, rows = {'runs': {}}, []
     wanted = set(args.only.split(',')) if args.only else SCENARIOS
+
+    def flow_scenario(key, label, unit, name, tasks, per_flow=1):
+        rates = sorted(round(per_flow * run_flow(client, name, tasks))
+                       for _ in range(args.repeat))
+        results[key] = round(statistics.median(rates))
+        results['runs'][key] = rates
+        spread = (f' ({rates[0]}-{rates[-1]})' if len(rates) > 1 else '')
+        rows.append((label, unit, f'{results[key]}{spread}'))
+
     try:
         client = Client(service.url)
         if 'chain' in wanted:
-            results['chain_tasks_per_s'] = round(run_flow(
-                client, 'bench-chain', _tasks(args.tasks, chain=True)))
-            rows.append((f'chain of {args.tasks} noop tasks', 'tasks/s',
-                         results['chain_tasks_per_s']))
+            flow_scenario('chain_tasks_per_s',
+                          f'chain of {args.tasks} noop tasks', 'tasks/s',
+                          'bench-chain', _tasks(args.tasks, chain=True))
         if 'wide' in wanted:
-            results['wide_tasks_per_s'] = round(run_flow(
-                client, 'bench-wide', _tasks(args.tasks, chain=False)))
-            rows.append((f'{args.tasks} independent noop tasks', 'tasks/s',
-                         results['wide_tasks_per_s']))
+            flow_scenario('wide_tasks_per_s',
+                          f'{args.tasks} independent noop tasks', 'tasks/s',
+                          'bench-wide', _tasks(args.tasks, chain=False))
         fan_out = {'type': 'noop',
                    'with_items': f'{{{{ range({args.items}) }}}}'}
         if 'fan_out' in wanted:
-            results['fan_out_items_per_s'] = round(args.items * run_flow(
-                client, 'bench-fan-out', {'each': fan_out}))
-            rows.append((f'fan-out of {args.items} noop items', 'items/s',
-                         results['fan_out_items_per_s']))
+            flow_scenario('fan_out_items_per_s',
+                          f'fan-out of {args.items} noop items', 'items/s',
+                          'bench-fan-out', {'each': fan_out},
+                          per_flow=args.items)
         if 'fan_out_50' in wanted:
-            results['fan_out_50_items_per_s'] = round(args.items * run_flow(
-                client, 'bench-fan-out-50',
-                {'each': dict(fan_out, concurrency=50)}))
-            rows.append((f'fan-out of {args.items} items, concurrency 50',
-                         'items/s', results['fan_out_50_items_per_s']))
+            flow_scenario('fan_out_50_items_per_s',
+                          f'fan-out of {args.items} items, concurrency 50',
+                          'items/s', 'bench-fan-out-50',
+                          {'each': dict(fan_out, concurrency=50)},
+                          per_flow=args.items)
         if wanted & {'executions', 'api'}:
             rate, ids = concurrent_executions(service.url, args.executions)
             results['executions_per_s'] = round(rate, 1)
@@ -444,7 +456,7 @@ def main():
                  results['python_loop_ms']))
     width = max(len(row[0]) for row in rows)
     for name, unit, value in rows:
-        print(f'{name:{width}}  {value!s:>15}  {unit}')
+        print(f'{name:{width}}  {value!s:>21}  {unit}')
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if args.json:
