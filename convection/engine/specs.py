@@ -29,7 +29,7 @@ _lock = threading.Lock()
 _cache = collections.OrderedDict()
 
 
-def get(db_session, flow_version_id):
+def get(conn, flow_version_id):
     """The FlowSpec of a flow version, parsed once per process.
 
     Flow versions never change, so a cached spec never goes stale.
@@ -42,7 +42,7 @@ def get(db_session, flow_version_id):
         if spec is not None:
             _cache.move_to_end(flow_version_id)
             return spec
-    definition = db_session.execute(
+    definition = conn.execute(
         sa.select(models.FlowVersion.definition).where(
             models.FlowVersion.id == flow_version_id)).scalar()
     if definition is None:
