@@ -418,14 +418,8 @@ class _Transition:
             parent = self.rows.get(name)
             if parent is None or self.states.get(name) != states.RUNNING:
                 continue
-            # Active items only: the (execution_id, state) index skips
-            # the ones that ended.
-            counts = dict(self.c.execute(
-                sa.select(TASKS.c.state, sa.func.count())
-                .where(TASKS.c.execution_id == self.execution_id,
-                       TASKS.c.state.in_(_ACTIVE),
-                       TASKS.c.name == name, TASKS.c.item_index >= 0)
-                .group_by(TASKS.c.state)).all())
+            counts = dict(self.c.execute(_ITEM_COUNTS, {
+                'execution_id': self.execution_id, 'name': name}).all())
             if not any(counts.get(state) for state in _ACTIVE):
                 outputs = self.c.execute(
                     sa.select(TASKS.c.output)
@@ -446,14 +440,9 @@ class _Transition:
             counts.get(state, 0) for state in _STARTED)
         if free <= 0:
             return
-        items = self.c.execute(
-            sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state,
-                      TASKS.c.attempt, TASKS.c.item_index,
-                      TASKS.c.run_state, TASKS.c.started_at)
-            .where(TASKS.c.execution_id == self.execution_id,
-                   TASKS.c.name == name, TASKS.c.item_index >= 0,
-                   TASKS.c.state == states.PENDING)
-            .order_by(TASKS.c.item_index).limit(free)).mappings().all()
+        items = self.c.execute(_PENDING_ITEMS, {
+            'execution_id': self.execution_id, 'name': name,
+            'free': free}).mappings().all()
         scope = self.scope(self.spec.referenced_tasks(name))
         for row in items:
             item = dict(row)
@@ -1020,6 +1009,30 @@ _TASKS_BY_NAME = sa.select(
         TASKS.c.execution_id == sa.bindparam('execution_id'),
         TASKS.c.item_index == _PLAIN,
         TASKS.c.name.in_(sa.bindparam('names', expanding=True)))
+
+# A fan-out's items, through task_executions_items_idx: what a new result
+# reads stays the same size however many of its items already ended.
+def _items_where(state_clause):
+    return (TASKS.c.execution_id == sa.bindparam('execution_id'),
+            TASKS.c.name == sa.bindparam('name'), state_clause,
+            TASKS.c.item_index >= 0)
+
+
+# How many items are started, by state, and PENDING if any item is (1:
+# counting them all would walk every pending item).
+_ITEM_COUNTS = sa.union_all(
+    sa.select(TASKS.c.state, sa.func.count())
+    .where(*_items_where(TASKS.c.state.in_(_STARTED)))
+    .group_by(TASKS.c.state),
+    sa.select(sa.literal(states.PENDING), sa.literal(1)).where(
+        sa.exists().where(*_items_where(TASKS.c.state == states.PENDING))))
+
+# The next pending items, in item order.
+_PENDING_ITEMS = (
+    sa.select(TASKS.c.id, TASKS.c.name, TASKS.c.state, TASKS.c.attempt,
+              TASKS.c.item_index, TASKS.c.run_state, TASKS.c.started_at)
+    .where(*_items_where(TASKS.c.state == states.PENDING))
+    .order_by(TASKS.c.item_index).limit(sa.bindparam('free')))
 
 # UNION ALL, not OR: each half uses an index (an OR scans every task of
 # the execution on SQLite). A task may come back twice. Every row also

@@ -188,6 +188,10 @@ class TaskExecution(Base):
                  'state'),
         sa.Index('task_executions_state_lease_idx', 'state',
                  'lease_expires_at'),
+        # A fan-out's items by state, in item order: counting the running
+        # ones and finding the next pending ones skip those that ended.
+        sa.Index('task_executions_items_idx', 'execution_id', 'name',
+                 'state', 'item_index'),
     )
 
     id = sa.Column(sa.String(UUID_LEN), primary_key=True)
