@@ -182,18 +182,18 @@ def matches(webhook, payload):
 
 
 _WEBHOOKS = models.Webhook.__table__
+# The enabled webhooks of the project bound as ``project_id``.
+_ENABLED_OF_PROJECT = (_WEBHOOKS.c.project_id == sa.bindparam('project_id'),
+                       _WEBHOOKS.c.enabled.is_(True))
 _ENABLED_HOOKS = sa.select(
     _WEBHOOKS.c.id, _WEBHOOKS.c.events, _WEBHOOKS.c.flows).where(
-        _WEBHOOKS.c.project_id == sa.bindparam('project_id'),
-        _WEBHOOKS.c.enabled.is_(True))
+        *_ENABLED_OF_PROJECT)
 _INSERT_DELIVERIES = sa.insert(models.WebhookDelivery.__table__)
 
-# A column: whether the project bound as ``project_id`` has an enabled
-# webhook. The engine adds it to a query its transition runs anyway and
-# passes the answer to enqueue_deliveries_in, which saves a statement.
-ANY_ENABLED = sa.exists().where(
-    _WEBHOOKS.c.project_id == sa.bindparam('project_id'),
-    _WEBHOOKS.c.enabled.is_(True)).label('any_webhook')
+# A column: whether the project has an enabled webhook. The engine adds it
+# to a query its transition runs anyway and passes the answer to
+# enqueue_deliveries_in, which saves a statement.
+ANY_ENABLED = sa.exists().where(*_ENABLED_OF_PROJECT).label('any_webhook')
 
 
 def enqueue_deliveries_in(conn, project_id, flow_name, payloads,
