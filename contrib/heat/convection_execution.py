@@ -73,6 +73,17 @@ def error_message(response):
     return (response.text or '').strip()[:200] or response.reason
 
 
+def refused(what, response):
+    """The error for an answer that is not the one expected.
+
+    :param what: what Convection did not do, translated ("Convection did
+        not start flow f").
+    """
+    return exception.Error(_('%(what)s: %(message)s (HTTP %(status)s)') % {
+        'what': what, 'message': error_message(response),
+        'status': response.status_code})
+
+
 class ConvectionExecution(resource.Resource):
     """Runs a Convection flow and, by default, waits for it to end.
 
@@ -183,11 +194,8 @@ class ConvectionExecution(resource.Resource):
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise exception.Error(_(
-                'Convection did not show execution %(id)s: %(message)s '
-                '(HTTP %(status)s)') % {
-                    'id': execution_id, 'message': error_message(response),
-                    'status': response.status_code})
+            raise refused(_('Convection did not show execution %s')
+                          % execution_id, response)
         return response.json()
 
     # -------------------------------------------------------- lifecycle
@@ -202,11 +210,8 @@ class ConvectionExecution(resource.Resource):
             body['version'] = self.properties[self.VERSION]
         response = self._request('POST', '/executions', json=body)
         if response.status_code != 202:
-            raise exception.Error(_(
-                'Convection did not start flow %(flow)s: %(message)s '
-                '(HTTP %(status)s)') % {
-                    'flow': flow, 'message': error_message(response),
-                    'status': response.status_code})
+            raise refused(_('Convection did not start flow %s') % flow,
+                          response)
         execution_id = response.json()['id']
         self.resource_id_set(execution_id)
         LOG.info('Convection execution %(id)s of flow %(flow)s started '
@@ -250,12 +255,8 @@ class ConvectionExecution(resource.Resource):
             return None
         # 404: gone; 409: already ended. Both leave nothing to cancel.
         if response.status_code not in (202, 404, 409):
-            raise exception.Error(_(
-                'Convection did not cancel execution %(id)s: %(message)s '
-                '(HTTP %(status)s)') % {
-                    'id': self.resource_id,
-                    'message': error_message(response),
-                    'status': response.status_code})
+            raise refused(_('Convection did not cancel execution %s')
+                          % self.resource_id, response)
         if response.status_code == 202:
             LOG.info('Convection execution %s cancelled', self.resource_id)
         return None
