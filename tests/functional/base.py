@@ -682,26 +682,33 @@ class FunctionalTestCase(testtools.TestCase):
         return self.request('POST', path, json=json, **kw)
 
     def wait_until(self, what, predicate, timeout=60):
-        """Poll ``predicate`` until it returns something true; return it."""
+        """Poll ``predicate`` until it returns something true; return it.
+
+        :param what: what is awaited, for the failure message; a callable
+            is asked at the time of the failure (to tell the last state).
+        """
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
             if value:
                 return value
             if time.monotonic() > deadline:
+                if callable(what):
+                    what = what()
                 self.fail(f'timed out after {timeout}s waiting for {what}')
             time.sleep(0.2)
 
     def wait_for_execution(self, execution_id, states, user='alice',
                            timeout=60):
         """Poll an execution until its state is one of ``states``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            body = self.get(f'/v1/executions/{execution_id}', user=user,
-                            expect=200).json()
-            if body['state'] in states:
-                return body
-            if time.monotonic() > deadline:
-                self.fail(f'execution {execution_id} still {body["state"]}'
-                          f' after {timeout}s, wanted {states}: {body}')
-            time.sleep(0.2)
+        last = {}
+
+        def reached():
+            last['body'] = self.get(f'/v1/executions/{execution_id}',
+                                    user=user, expect=200).json()
+            return last['body'] if last['body']['state'] in states else None
+
+        return self.wait_until(
+            lambda: (f'execution {execution_id} to be one of {states}, '
+                     f'still {last["body"]["state"]}: {last["body"]}'),
+            reached, timeout)
